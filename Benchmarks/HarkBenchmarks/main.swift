@@ -1,0 +1,2 @@
+// `make bench`: prints figures; asserts nothing about time.
+print("hark benchmarks")

@@ -1,0 +1,66 @@
+# hark — rules: deps build test lint format bench run install uninstall clean
+#   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
+#   make build    release build of bin/hark
+#   make test     all test targets (unit, integration, end-to-end)
+#   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
+#   make bench    benchmarks that print figures
+#   make run      transcribe the bundled sample
+#   make install  install hark under PREFIX (default /usr/local)
+
+PREFIX ?= /usr/local
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE_BIN := .build/release/hark
+
+# Debian 12 / Ubuntu package names. Build: the C libraries. Tests: the WebSocket fakes (Python
+# websockets), openssl for test CAs, espeak-ng and sox to make speech, opus-tools to decode what
+# the fakes receive, alsa-utils for the ALSA file-plugin device, tmux for the terminal test.
+APT_PACKAGES := \
+	build-essential pkg-config \
+	libcurl4-openssl-dev libwebrtc-audio-processing-dev libopus-dev libopusenc-dev \
+	libasound2-dev libsoxr-dev libpocketsphinx-dev pocketsphinx-en-us \
+	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
+	pocketsphinx-testdata
+
+.PHONY: deps build test lint format bench run install uninstall clean
+
+deps:
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "deps: all Debian packages present"; \
+	else \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "deps: Swift 6.1 or newer is needed (https://swift.org/install)"; exit 1; }
+
+build:
+	$(SWIFT) build -c release --product hark
+
+test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
+	@bash .ci/check-imports
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Package.swift
+
+bench:
+	$(SWIFT) build -c release --product hark
+	$(SWIFT) build -c release --product HarkBenchmarks
+	.build/release/HarkBenchmarks
+
+run: build
+	$(RELEASE_BIN) samples/sample.wav
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/hark
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hark
+
+clean:
+	rm -rf .build

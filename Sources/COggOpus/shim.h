@@ -1,0 +1,6 @@
+#ifndef HARK_COggOpus_SHIM_H
+#define HARK_COggOpus_SHIM_H
+
+#include <opusenc.h>
+
+#endif

@@ -1,0 +1,6 @@
+#ifndef HARK_CSoxr_SHIM_H
+#define HARK_CSoxr_SHIM_H
+
+#include <soxr.h>
+
+#endif

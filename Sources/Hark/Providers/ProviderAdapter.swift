@@ -1,0 +1,222 @@
+/// What a provider can do, for `hark providers`, validation and the session.
+package struct ProviderCapabilities: Sendable, Equatable {
+    /// Sends text that may still change before the final.
+    package var interimResults: Bool
+    /// Gives per-word start and end times.
+    package var wordTimings: Bool
+    /// Labels speakers.
+    package var diarization: Bool
+    /// Encodings it accepts, the default first.
+    package var encodings: [AudioEncoding]
+    /// Longest session it allows, if any; the session rotates before it.
+    package var maxSessionLength: Duration?
+    /// Fastest it accepts audio, in times real time (nil: as fast as it likes).
+    package var maxSpeed: Double?
+    /// Regions or endpoints worth naming in `hark providers`.
+    package var regions: [String]
+
+    package init(
+        interimResults: Bool, wordTimings: Bool, diarization: Bool, encodings: [AudioEncoding],
+        maxSessionLength: Duration? = nil, maxSpeed: Double? = nil, regions: [String] = []
+    ) {
+        self.interimResults = interimResults
+        self.wordTimings = wordTimings
+        self.diarization = diarization
+        self.encodings = encodings
+        self.maxSessionLength = maxSessionLength
+        self.maxSpeed = maxSpeed
+        self.regions = regions
+    }
+}
+
+/// Who a provider is: its name on the command line, where its key lives, what it can do.
+package struct ProviderDescriptor: Sendable, Equatable {
+    /// `--provider` value, lower case.
+    package var name: String
+    /// Name for messages ("Deepgram").
+    package var displayName: String
+    /// One line for `hark providers`.
+    package var summary: String
+    /// Environment variables that hold its key, in the order they are tried. Empty: no key needed.
+    package var credentialVariables: [String]
+    /// Base URL (scheme, host, port) that `--endpoint` replaces.
+    package var defaultEndpoint: String
+    package var defaultModel: String?
+    package var transport: ProviderTransportKind
+    package var capabilities: ProviderCapabilities
+
+    package init(
+        name: String, displayName: String, summary: String, credentialVariables: [String], defaultEndpoint: String,
+        defaultModel: String?, transport: ProviderTransportKind, capabilities: ProviderCapabilities
+    ) {
+        self.name = name
+        self.displayName = displayName
+        self.summary = summary
+        self.credentialVariables = credentialVariables
+        self.defaultEndpoint = defaultEndpoint
+        self.defaultModel = defaultModel
+        self.transport = transport
+        self.capabilities = capabilities
+    }
+}
+
+/// Everything the user chose for a provider, from flags, environment and configuration.
+package struct ProviderOptions: Sendable, Equatable {
+    /// The key or token; nil when none was found (adapters that need one throw `missingCredentials`).
+    package var credential: String?
+    /// `--endpoint`: replaces scheme, host and port of `defaultEndpoint`; nil for the default.
+    package var endpoint: String?
+    package var model: String?
+    package var language: String?
+    /// `--param key=value` and the configuration's `params`, in order; passed through as the
+    /// provider's own query parameters or session fields.
+    package var parameters: [ProviderParameter]
+    /// `--encoding`; nil for the provider's default.
+    package var encoding: AudioEncoding?
+    /// `--bitrate` for Opus, bits per second.
+    package var bitrate: Int?
+    /// Whether the user wants interim text (the renderer shows it on a terminal or with `--interim`).
+    package var interimResults: Bool
+    /// Provider-specific settings from the configuration file (`region`, `project`, model paths…).
+    package var settings: [String: String]
+
+    package init(
+        credential: String? = nil, endpoint: String? = nil, model: String? = nil, language: String? = nil,
+        parameters: [ProviderParameter] = [], encoding: AudioEncoding? = nil, bitrate: Int? = nil,
+        interimResults: Bool = true, settings: [String: String] = [:]
+    ) {
+        self.credential = credential
+        self.endpoint = endpoint
+        self.model = model
+        self.language = language
+        self.parameters = parameters
+        self.encoding = encoding
+        self.bitrate = bitrate
+        self.interimResults = interimResults
+        self.settings = settings
+    }
+}
+
+/// One `key=value` pair for the provider.
+package struct ProviderParameter: Sendable, Equatable {
+    package var key: String
+    package var value: String
+
+    package init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// The audio a provider gets: mono, this rate, this encoding.
+package struct AudioRequirements: Sendable, Equatable {
+    package var sampleRate: Int
+    package var encoding: AudioEncoding
+
+    package init(sampleRate: Int, encoding: AudioEncoding) {
+        self.sampleRate = sampleRate
+        self.encoding = encoding
+    }
+}
+
+/// Where and how to connect: the full URL (ws/wss, or https for gRPC) and request headers or metadata.
+package struct ConnectionRequest: Sendable, Equatable {
+    package var url: String
+    package var headers: [HTTPHeader]
+
+    package init(url: String, headers: [HTTPHeader]) {
+        self.url = url
+        self.headers = headers
+    }
+}
+
+/// How a session stays alive while no audio flows (the gate is closed, the input paused).
+package enum KeepAlivePolicy: Sendable, Equatable {
+    /// Nothing needed.
+    case none
+    /// Send this message after `interval` with no audio (Deepgram `KeepAlive`).
+    case message(WireMessage, interval: Duration)
+    /// Send silent audio after `interval` with no audio, for providers that only understand audio.
+    case silence(interval: Duration)
+}
+
+/// A provider's protocol, with no I/O: it builds the connection request, turns audio into wire
+/// messages, turns wire messages into `TranscriptEvent`s, and says what failures mean.
+///
+/// `TranscriptionSession` does all connecting, keep-alive, retry, replay and rotation, once for
+/// every provider, so an adapter can be tested with recorded messages and no server. Adding a
+/// provider is one adapter (plus its wire types and fake) and one line in `ProviderRegistry`.
+package protocol ProviderAdapter: Sendable {
+    static var descriptor: ProviderDescriptor { get }
+
+    /// Checks the options (credentials, model, language, encoding) and keeps them.
+    /// - Throws: `ProviderError.missingCredentials` or `.invalidOption` before anything connects.
+    init(options: ProviderOptions) throws
+
+    /// What the pipeline must produce for this provider.
+    var audio: AudioRequirements { get }
+
+    /// URL and headers for a new connection (credentials included, never logged).
+    func connectionRequest() throws -> ConnectionRequest
+
+    /// Messages sent right after connecting, before any audio (OpenAI `session.update`).
+    func openingMessages() -> [WireMessage]
+
+    /// True when the session must wait for the decoder to report `isReady` before sending audio.
+    var waitsForReady: Bool { get }
+
+    /// Wraps an encoded audio payload (one chunk) in the provider's messages.
+    func audioMessages(_ payload: [UInt8]) -> [WireMessage]
+
+    /// What keeps an idle session open.
+    var keepAlive: KeepAlivePolicy { get }
+
+    /// Messages that ask the provider to finish: flush its last results and end the session
+    /// (Deepgram `Finalize` + `CloseStream`, AssemblyAI `Terminate`). After them the session
+    /// reads until the decoder reports `isFinished` or the link closes.
+    func finishMessages() -> [WireMessage]
+
+    /// A fresh decoder for one connection.
+    func makeDecoder() -> any TranscriptDecoder
+
+    /// What a failure of the link means for this provider.
+    func error(for failure: LinkFailure) -> ProviderError
+
+    /// For `inProcess` providers: the recognizer, as a link. Network providers keep the default.
+    func makeInProcessLink() throws -> any ProviderLink
+}
+
+extension ProviderAdapter {
+    package var waitsForReady: Bool { false }
+
+    package var keepAlive: KeepAlivePolicy { .none }
+
+    package func openingMessages() -> [WireMessage] { [] }
+
+    package func makeInProcessLink() throws -> any ProviderLink {
+        throw ProviderError.protocolError(
+            provider: Self.descriptor.displayName, hint: "this provider is reached over the network, not in-process")
+    }
+}
+
+/// The stateful half of an adapter: turns one connection's messages into events, in order.
+///
+/// Decoders hold what a protocol spreads across messages (Deepgram's `is_final` pieces,
+/// AssemblyAI's turns, OpenAI's items). Times in the events are on the provider's timeline:
+/// seconds of audio this connection received.
+package protocol TranscriptDecoder {
+    /// Events for one message.
+    /// - Throws: `ProviderError` for a fatal provider error message.
+    mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent]
+
+    /// True once the provider confirmed the session is set up (see `waitsForReady`).
+    var isReady: Bool { get }
+
+    /// True once the provider confirmed that every result has been delivered after the
+    /// finish messages (Deepgram's final `Metadata`, AssemblyAI's `Termination`).
+    var isFinished: Bool { get }
+}
+
+extension TranscriptDecoder {
+    package var isReady: Bool { true }
+}

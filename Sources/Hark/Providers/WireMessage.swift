@@ -1,0 +1,25 @@
+/// One message as a provider link carries it: a WebSocket text or binary message, or for gRPC
+/// one serialized protobuf message (binary).
+package enum WireMessage: Sendable, Equatable {
+    case text(String)
+    case binary([UInt8])
+}
+
+/// One HTTP header field, kept in order.
+package struct HTTPHeader: Sendable, Equatable {
+    package var name: String
+    package var value: String
+
+    package init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension Array where Element == HTTPHeader {
+    /// The first value of a header, compared case-insensitively by name.
+    package subscript(header name: String) -> String? {
+        let lowered = name.lowercased()
+        return first { $0.name.lowercased() == lowered }?.value
+    }
+}

@@ -1,0 +1,85 @@
+package import Foundation
+
+/// The result of running a command to completion.
+package struct CommandResult: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+    /// Stdout split into lines, without empty ones.
+    package var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+/// Runs the built `hark` (or any command) with arguments, environment and standard input.
+package enum CommandRunner {
+    /// Runs `hark` from `PackagePaths.harkBinary`.
+    /// - Parameters:
+    ///   - environment: added to a clean environment that has no provider keys unless given.
+    ///   - stdin: bytes for standard input; nil gives /dev/null.
+    ///   - timeout: the process is killed after this many seconds (a hang is a failure, not a wait).
+    package static func hark(
+        _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, timeout: Double = 120,
+        currentDirectory: URL? = nil
+    ) throws -> CommandResult {
+        try run(
+            PackagePaths.harkBinary.path, arguments, environment: environment, stdin: stdin, timeout: timeout,
+            currentDirectory: currentDirectory)
+    }
+
+    /// Runs any executable.
+    package static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
+        timeout: Double = 120, currentDirectory: URL? = nil
+    ) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in ["DEEPGRAM_API_KEY", "ASSEMBLYAI_API_KEY", "OPENAI_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
+            "GOOGLE_ACCESS_TOKEN", "HARK_PROVIDER", "NO_COLOR"]
+        {
+            env[key] = nil
+        }
+        // A test must never read the developer's own configuration.
+        env["XDG_CONFIG_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("hark-no-config").path
+        env.merge(environment) { $1 }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try process.run()
+        if let stdin {
+            DispatchQueue.global().async {
+                try? input.fileHandleForWriting.write(contentsOf: stdin)
+                try? input.fileHandleForWriting.close()
+            }
+        }
+        // Drain both pipes concurrently so a chatty process cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let deadline = DispatchTime.now() + timeout
+        if group.wait(timeout: deadline) == .timedOut {
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            group.wait()
+        }
+        process.waitUntilExit()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
