@@ -1,0 +1,145 @@
+"""Shared plumbing for hark's fake servers (not any provider's protocol).
+
+Every fake follows one convention so the Swift test support (`FakeServer`) can drive it:
+
+    python3 Tests/Fakes/NAME.py --port 0 --record DIR [--scenario S ...] [--tls-cert C --tls-key K]
+
+It binds 127.0.0.1 on the given port (0: any free one), prints ``LISTENING <port>`` as its first
+stdout line, records what it received under DIR, and exits on SIGTERM.
+
+Recording (DIR):
+  events.jsonl      one JSON object per line: {"conn": n, "event": "...", ...} for connection
+                    opened (with path, query and headers), every text message received, every
+                    binary message's length, close codes, scenario actions.
+  audio-<n>.bin     the binary audio connection n received, concatenated.
+  audio.bin         every connection's audio, concatenated in arrival order.
+
+Scenarios are strings a fake interprets (``reject-401``, ``drop-after-bytes=64000`` ...); this
+module only parses them into a dict: ``drop-after-bytes=64000`` -> {"drop-after-bytes": "64000"}.
+
+Written for Debian 12's python3-websockets 10.4 (legacy ``websockets.serve`` API).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import ssl
+import sys
+import threading
+
+import websockets
+
+
+class Recorder:
+    """Appends what a fake received to the record directory; safe across connections."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.connections = 0
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+
+    def next_connection(self):
+        with self.lock:
+            self.connections += 1
+            return self.connections
+
+    def event(self, conn, event, **fields):
+        if not self.directory:
+            return
+        record = {"conn": conn, "event": event}
+        record.update(fields)
+        with self.lock, open(os.path.join(self.directory, "events.jsonl"), "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def audio(self, conn, data):
+        if not self.directory:
+            return
+        with self.lock:
+            with open(os.path.join(self.directory, f"audio-{conn}.bin"), "ab") as f:
+                f.write(data)
+            with open(os.path.join(self.directory, "audio.bin"), "ab") as f:
+                f.write(data)
+
+
+def parse_arguments(description, extra=None):
+    """Parses the common flags; `extra(parser)` may add a fake's own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--record", default=None, help="directory for what the fake received")
+    parser.add_argument("--scenario", action="append", default=[], help="behaviour to play (repeatable)")
+    parser.add_argument("--tls-cert", default=None)
+    parser.add_argument("--tls-key", default=None)
+    if extra:
+        extra(parser)
+    args = parser.parse_args()
+    args.scenarios = parse_scenarios(args.scenario)
+    return args
+
+
+def parse_scenarios(values):
+    scenarios = {}
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            key, _, setting = item.partition("=")
+            scenarios[key] = setting if setting else True
+    return scenarios
+
+
+def ssl_context(args):
+    if not args.tls_cert:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    return context
+
+
+def announce(port):
+    print(f"LISTENING {port}", flush=True)
+
+
+def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None):
+    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound."""
+
+    async def main():
+        stop = asyncio.get_running_loop().create_future()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        async with websockets.serve(
+            handler,
+            "127.0.0.1",
+            args.port,
+            ssl=ssl_context(args),
+            process_request=process_request,
+            max_size=max_size,
+            ping_interval=ping_interval,
+            compression=None,
+        ) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            announce(port)
+            await stop
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+def query_of(path):
+    """The query parameters of a request path as a list of (key, value) pairs, decoded."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    return parse_qsl(urlsplit(path).query, keep_blank_values=True)
+
+
+def path_of(path):
+    from urllib.parse import urlsplit
+
+    return urlsplit(path).path
