@@ -71,10 +71,11 @@ package struct TranscriptionSession: Sendable {
     ///     provider's rate (made inside the task that owns it: its C stages are not Sendable).
     ///   - stop: a graceful stop request (Ctrl-C).
     ///   - emit: receives every event, with times on the input timeline, in order.
+    ///   - observe: sees every block read from the source (recording, level meter, progress).
     /// - Throws: `SessionError` when the provider fails for good.
     package func run(
         source: any AudioSource, makePipeline: @escaping @Sendable () throws -> AudioPipeline, stop: StopRequest,
-        emit: @escaping @Sendable (TranscriptEvent) -> Void
+        emit: @escaping @Sendable (TranscriptEvent) -> Void, observe: (@Sendable (AudioBlock) -> Void)? = nil
     ) async throws -> SessionOutcome {
         let backlog = AudioBacklog(
             capacity: options.replayCapacity, dropsOldestWhenFull: options.dropsOldestWhenFull)
@@ -86,7 +87,7 @@ package struct TranscriptionSession: Sendable {
             group.addTask {
                 try await Self.feed(
                     source: source, makePipeline: makePipeline, backlog: backlog, stop: stop, captured: captured,
-                    sourceError: sourceError, emit: emit)
+                    sourceError: sourceError, emit: emit, observe: observe)
                 return .input
             }
             group.addTask {
@@ -135,7 +136,7 @@ package struct TranscriptionSession: Sendable {
         source: any AudioSource, makePipeline: @escaping @Sendable () throws -> AudioPipeline, backlog: AudioBacklog,
         stop: StopRequest,
         captured: LockedValue<Double>, sourceError: LockedValue<AudioSourceError?>,
-        emit: @escaping @Sendable (TranscriptEvent) -> Void
+        emit: @escaping @Sendable (TranscriptEvent) -> Void, observe: (@Sendable (AudioBlock) -> Void)?
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -143,6 +144,7 @@ package struct TranscriptionSession: Sendable {
                 do {
                     for try await block in source.blocks() {
                         captured.withLock { $0 += block.duration }
+                        observe?(block)
                         for chunk in try pipeline.process(block) {
                             await Self.append(chunk, to: backlog, emit: emit)
                         }
