@@ -24,11 +24,15 @@ package struct SessionOptions: Sendable {
     package var silentServerTimeout: Duration?
     /// A connection that lived this long resets the backoff.
     package var healthyAfter: Duration
+    /// Rotate to a new provider session before this age (from the provider's maximum session
+    /// length): after the first final past 85 % of it, or at 95 % regardless.
+    package var sessionLimit: Duration?
 
     package init(
         backoff: Backoff = Backoff(), replayCapacity: Double = 120, dropsOldestWhenFull: Bool = false,
         finishTimeout: Duration = .seconds(10), readyTimeout: Duration = .seconds(10),
-        silentServerTimeout: Duration? = .seconds(30), healthyAfter: Duration = .seconds(10)
+        silentServerTimeout: Duration? = .seconds(30), healthyAfter: Duration = .seconds(10),
+        sessionLimit: Duration? = nil
     ) {
         self.backoff = backoff
         self.replayCapacity = replayCapacity
@@ -37,6 +41,7 @@ package struct SessionOptions: Sendable {
         self.readyTimeout = readyTimeout
         self.silentServerTimeout = silentServerTimeout
         self.healthyAfter = healthyAfter
+        self.sessionLimit = sessionLimit
     }
 }
 
@@ -201,6 +206,12 @@ package struct TranscriptionSession: Sendable {
                 try await stream(
                     over: link, backlog: backlog, generation: generation, lastFinalEnd: lastFinalEnd, emit: emit)
                 return
+            } catch is SessionRotation {
+                // Planned: a fresh session before the provider's limit, at once, replaying
+                // what the old one had not finalized. Not a failure, so no backoff.
+                generation += 1
+                backlog.rewind()
+                continue
             } catch {
                 try Task.checkCancellation()
                 let failure = providerError(for: error)
@@ -246,6 +257,7 @@ package struct TranscriptionSession: Sendable {
         let ready = AsyncSignal()
         let finishSent = AsyncSignal()
         let lastHeard = LockedValue(ContinuousClock.now)
+        let rotation = RotationClock(limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
         let adapter = self.adapter
         let options = self.options
         let makeEncoder = self.makeEncoder
@@ -264,6 +276,7 @@ package struct TranscriptionSession: Sendable {
                             Self.deliver(
                                 event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
                                 replaying: generation > 0, emit: emit)
+                            if case .final = event { rotation.finalArrived() }
                         }
                         if decoder.isFinished { return .finished }
                     }
@@ -271,8 +284,8 @@ package struct TranscriptionSession: Sendable {
                 }
                 group.addTask {
                     try await Self.send(
-                        adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog, timeline: timeline,
-                        ready: ready, lastHeard: lastHeard, options: options)
+                        adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
+                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, options: options)
                     finishSent.signal()
                     return .finishSent
                 }
@@ -316,8 +329,8 @@ package struct TranscriptionSession: Sendable {
     /// The sending half of a connection.
     private static func send(
         adapter: any ProviderAdapter, encoder: consuming any AudioPayloadEncoder, link: any ProviderLink,
-        backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal, lastHeard: LockedValue<ContinuousClock.Instant>,
-        options: SessionOptions
+        backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
+        lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, options: SessionOptions
     ) async throws {
         var encoder = encoder
         if adapter.waitsForReady {
@@ -341,6 +354,7 @@ package struct TranscriptionSession: Sendable {
         var sentAudio = false
         while true {
             try Task.checkCancellation()
+            if rotation.isDue { throw SessionRotation() }
             switch await backlog.next() {
             case .chunk(let chunk):
                 timeline.withLock { $0.append(inputStart: chunk.inputStart, duration: chunk.duration) }
@@ -417,6 +431,35 @@ package struct TranscriptionSession: Sendable {
             emit(.final(segment))
         }
         backlog.acknowledge(through: segment.end)
+    }
+}
+
+/// Thrown inside a connection to replace it with a fresh provider session before the
+/// provider's own limit ends it.
+struct SessionRotation: Error {}
+
+/// When a connection should be rotated: after a final once it is past 85 % of the provider's
+/// session limit (a clean cut between utterances), or at 95 % whatever is happening.
+final class RotationClock: Sendable {
+    private let started = ContinuousClock.now
+    private let soft: Duration?
+    private let hard: Duration?
+    private let finalPastSoft = LockedValue(false)
+
+    init(limit: Duration?) {
+        soft = limit.map { $0 * 0.85 }
+        hard = limit.map { $0 * 0.95 }
+    }
+
+    /// Called for every final: one past the soft limit makes rotation due.
+    func finalArrived() {
+        guard let soft, ContinuousClock.now - started >= soft else { return }
+        finalPastSoft.withLock { $0 = true }
+    }
+
+    var isDue: Bool {
+        guard let hard else { return false }
+        return finalPastSoft.value || ContinuousClock.now - started >= hard
     }
 }
 
