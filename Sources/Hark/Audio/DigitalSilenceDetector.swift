@@ -17,6 +17,8 @@ package struct DigitalSilenceDetector: Sendable {
     package let threshold: Double
     /// Seconds of all-zero audio in the current stretch.
     package private(set) var silentSeconds = 0.0
+    /// Frames are counted, not seconds, so that ten 0.1 s blocks make exactly 1 s.
+    private var silentFrames = 0
     private var reported = false
 
     package init(threshold: Double = 5) {
@@ -27,13 +29,15 @@ package struct DigitalSilenceDetector: Sendable {
     /// reaches the threshold, `.silenceEnded` when sound returns after that.
     package mutating func observe(_ block: AudioBlock) -> Observation {
         if block.samples.allSatisfy({ $0 == 0 }) {
-            silentSeconds += block.duration
+            silentFrames += block.frameCount
+            silentSeconds = Double(silentFrames) / Double(max(block.sampleRate, 1))
             if !reported && silentSeconds >= threshold {
                 reported = true
                 return .silenceDetected(seconds: silentSeconds)
             }
             return .unchanged
         }
+        silentFrames = 0
         silentSeconds = 0
         if reported {
             reported = false
