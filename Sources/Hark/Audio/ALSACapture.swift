@@ -75,6 +75,9 @@ package final class ALSACapture: AudioSource {
     /// What has been lost so far; the CLI reports non-zero counts once, at the end.
     package var counters: CaptureCounters { control.counters }
 
+    /// True once a stop was asked for, by `stop()` or by the consumer ending.
+    var isStopRequested: Bool { control.isStopRequested }
+
     /// Asks the capture thread to stop; the stream then finishes normally. Ending the
     /// consumer (cancelling or dropping the stream) does the same.
     package func stop() {
@@ -129,6 +132,10 @@ package final class ALSACapture: AudioSource {
         case .notFound, .noDevice:
             let detail = error.code == .notFound ? "ALSA knows no such PCM or card" : "no such card or device"
             return .deviceNotFound(name: device, detail: "\(detail): \(error.code)")
+        case .invalidArgument where error.function == "snd_pcm_open":
+            // At open, -EINVAL is a name alsa-lib cannot use, e.g. a card number above 31
+            // (measured: `hw:32,0` gives -22, `hw:31,0` gives -2).
+            return .deviceNotFound(name: device, detail: "ALSA cannot use this name: \(error.code)")
         case .busy:
             return .deviceBusy(name: device)
         case .permissionDenied:

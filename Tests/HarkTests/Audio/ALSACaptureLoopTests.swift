@@ -255,9 +255,9 @@ struct ALSACaptureLoopTests {
 
 @Suite("ALSA open failures")
 struct ALSAOpenFailureTests {
-    @Test("an unknown PCM or card is deviceNotFound, whose message suggests 'hark devices'")
+    @Test("an unknown or unusable PCM name or card is deviceNotFound, whose message suggests 'hark devices'")
     func unknownDeviceIsNotFound() {
-        for code in [ALSAErrorCode.notFound, .noDevice] {
+        for code in [ALSAErrorCode.notFound, .noDevice, .invalidArgument] {
             let error = ALSACapture.openFailure(
                 device: "hw:7,0", error: ALSAError(code: code, function: "snd_pcm_open"))
             guard case .deviceNotFound(let name, _) = error else {
