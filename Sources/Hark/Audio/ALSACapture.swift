@@ -2,8 +2,9 @@ import Synchronization
 
 /// How `ALSACapture` sets up a device; the defaults suit live transcription.
 package struct ALSACaptureConfiguration: Sendable, Equatable {
-    /// Audio per period: capture hands over one period at a time, so this is its latency.
-    /// About 20 ms keeps it well under a 250 ms chunk.
+    /// Audio per period, in seconds.
+    ///
+    /// Capture hands over one period at a time, so this is its latency. About 20 ms keeps it well under a 250 ms chunk.
     package var periodDuration: Double = 0.02
     /// Device buffer in periods: how late hark may read before the device overruns.
     package var periodsPerBuffer: Int = 8
@@ -78,14 +79,16 @@ package final class ALSACapture: AudioSource {
     /// True once a stop was asked for, by `stop()` or by the consumer ending.
     var isStopRequested: Bool { control.isStopRequested }
 
-    /// Asks the capture thread to stop; the stream then finishes normally. Ending the
-    /// consumer (cancelling or dropping the stream) does the same.
+    /// Asks the capture thread to stop; the stream then finishes normally.
+    ///
+    /// Ending the consumer (cancelling or dropping the stream) does the same.
     package func stop() {
         control.requestStop()
     }
 
-    /// Starts capture on its own thread. The device can be read by one stream: a second call
-    /// gets a stream that fails at once.
+    /// Starts capture on its own thread.
+    ///
+    /// The device can be read by one stream: a second call gets a stream that fails at once.
     package func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
         let queuedBlocks = max(
             2, Int((configuration.maximumQueuedDuration * Double(format.sampleRate) / Double(periodFrames)).rounded()))

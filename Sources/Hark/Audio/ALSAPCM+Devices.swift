@@ -54,8 +54,9 @@ extension ALSAPCM {
         return String(cString: value)
     }
 
-    /// Every card's PCM devices that have a capture subdevice, through the card's control
-    /// interface. The corresponding C functions are `snd_ctl_card_info` and `snd_ctl_pcm_info`.
+    /// Every card's PCM devices that have a capture subdevice.
+    ///
+    /// Found through each card's control interface. The corresponding C functions are `snd_ctl_card_info` and `snd_ctl_pcm_info`.
     private static func cardCaptureDevices() -> [CaptureDeviceInfo] {
         var devices: [CaptureDeviceInfo] = []
         var card: Int32 = -1
@@ -86,7 +87,8 @@ extension ALSAPCM {
                 if subdevices > 1 { description += ", \(subdevices) subdevices" }
                 description += "; raw: hw:CARD=\(cardID),DEV=\(device))"
                 devices.append(
-                    CaptureDeviceInfo(name: "plughw:CARD=\(cardID),DEV=\(device)", description: description, card: Int(card)))
+                    CaptureDeviceInfo(
+                        name: "plughw:CARD=\(cardID),DEV=\(device)", description: description, card: Int(card)))
             }
         }
         return devices

@@ -35,7 +35,7 @@ package struct ALSAErrorCode: RawRepresentable, Hashable, Sendable, Error, Custo
     /// `-EINVAL`: the device refused a parameter.
     package static let invalidArgument = ALSAErrorCode(rawValue: -EINVAL)
 
-    /// alsa-lib's text for the code, e.g. "Broken pipe (-32)".
+    /// alsa-lib's text for the code, like "Broken pipe (-32)".
     package var description: String {
         let text = snd_strerror(rawValue).map { String(cString: $0) } ?? "unknown error"
         return "\(text) (\(rawValue))"
@@ -47,7 +47,7 @@ package struct ALSAError: Error, Equatable, Sendable, CustomStringConvertible {
     package var code: ALSAErrorCode
     /// The C function that returned `code`, for anyone reading the man page.
     package var function: String
-    /// What hark asked for, when the code alone does not say (e.g. the formats it tried).
+    /// What hark asked for, when the code alone does not say: the formats it tried, say.
     package var detail: String?
 
     package init(code: ALSAErrorCode, function: String, detail: String? = nil) {
@@ -138,9 +138,10 @@ package final class ALSAPCM {
         snd_pcm_close(handle)
     }
 
-    /// alsa-lib prints its own lines ("ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM")
-    /// on stderr; hark reports every failure in its own words, so they are discarded once per
-    /// process. The corresponding C function is `snd_lib_error_set_handler`.
+    /// Discards alsa-lib's own stderr lines, once per process.
+    ///
+    /// alsa-lib prints "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM" and the like;
+    /// hark reports every failure in its own words, and stray lines would break the display. The corresponding C function is `snd_lib_error_set_handler`.
     static let libraryMessagesSilenced: Bool = hark_snd_lib_error_silence() == 0
 
     /// Chooses and installs the hardware parameters, leaving the device prepared.
@@ -224,14 +225,17 @@ package final class ALSAPCM {
         return 48000
     }
 
-    /// Starts the stream explicitly: a prepared capture stream does not start by itself, and
-    /// `snd_pcm_wait` on it would only time out. The corresponding C function is `snd_pcm_start`.
+    /// Starts the stream.
+    ///
+    /// A prepared capture stream does not start by itself, and `snd_pcm_wait` on it would only
+    /// time out. The corresponding C function is `snd_pcm_start`.
     package func start() throws(ALSAErrorCode) {
         try checkCode(snd_pcm_start(handle))
     }
 
-    /// Waits until a period can be read or `timeoutMilliseconds` pass; returns false on a
-    /// timeout. The bounded wait is what lets the capture loop see a stop request.
+    /// Waits until a period can be read or `timeoutMilliseconds` pass; false on a timeout.
+    ///
+    /// The bounded wait is what lets the capture loop see a stop request.
     /// The corresponding C function is `snd_pcm_wait`.
     package func wait(timeoutMilliseconds: Int) throws(ALSAErrorCode) -> Bool {
         let result = snd_pcm_wait(handle, Int32(timeoutMilliseconds))
@@ -239,8 +243,9 @@ package final class ALSAPCM {
         return result > 0
     }
 
-    /// Reads up to `frames` interleaved frames into the start of `buffer`, which must hold at
-    /// least that many frames; returns how many were read. The corresponding C function is
+    /// Reads up to `frames` interleaved frames into the start of `buffer`; returns how many.
+    ///
+    /// `buffer` must hold at least `frames` frames. The corresponding C function is
     /// `snd_pcm_readi`.
     package func readInterleaved(into buffer: inout [UInt8], frames: Int) throws(ALSAErrorCode) -> Int {
         let result = buffer.withUnsafeMutableBytes { bytes in
@@ -250,8 +255,9 @@ package final class ALSAPCM {
         return result
     }
 
-    /// Recovers from an overrun (or the other codes alsa-lib knows how to recover from) by
-    /// preparing the stream again; throws when it cannot. The corresponding C function is
+    /// Recovers from an overrun by preparing the stream again; throws when it cannot.
+    ///
+    /// The corresponding C function is
     /// `snd_pcm_recover`.
     package func recover(from error: ALSAErrorCode) throws(ALSAErrorCode) {
         // silent = 1: hark counts and reports overruns itself.
@@ -259,12 +265,14 @@ package final class ALSAPCM {
     }
 
     /// Resumes a suspended stream; throws `.tryAgain` while the device is still waking up.
+    ///
     /// The corresponding C function is `snd_pcm_resume`.
     package func resume() throws(ALSAErrorCode) {
         try checkCode(snd_pcm_resume(handle))
     }
 
     /// Prepares the stream for a new start, for devices that cannot resume.
+    ///
     /// The corresponding C function is `snd_pcm_prepare`.
     package func prepare() throws(ALSAErrorCode) {
         try checkCode(snd_pcm_prepare(handle))

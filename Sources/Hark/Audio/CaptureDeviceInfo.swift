@@ -1,6 +1,6 @@
 /// A device `hark devices` lists, named the way `--device` takes it.
 package struct CaptureDeviceInfo: Sendable, Equatable {
-    /// The PCM name for `--device`: `default`, `pulse`, `plughw:CARD=PCH,DEV=0`, …
+    /// The PCM name for `--device`, like `default`, `pulse` or `plughw:CARD=PCH,DEV=0`.
     package var name: String
     /// What the device is, in the words of its configuration or driver, on one line.
     package var description: String

@@ -114,8 +114,10 @@ struct ALSACaptureLoopTests {
         let notices = NoticeLog()
         let control = CaptureControl(deviceName: "hw:9,0") { notices.append($0) }
         let pcm = ScriptedPCM(
-            reads: [.frames(320, value: 1), .fails(.overrun), .frames(320, value: 2), .fails(.overrun),
-                .frames(320, value: 3)],
+            reads: [
+                .frames(320, value: 1), .fails(.overrun), .frames(320, value: 2), .fails(.overrun),
+                .frames(320, value: 3),
+            ],
             control: control)
         let (blocks, failure) = runLoop(pcm, control: control)
         #expect(failure == nil)
