@@ -39,6 +39,8 @@ extension ALSAPCM {
             guard let name = hintValue(hint, "NAME") else { continue }
             // A missing IOID means the PCM does both directions.
             if hintValue(hint, "IOID") == "Output" { continue }
+            // `null` captures endless zeros: never what someone wants to transcribe.
+            if name == "null" { continue }
             let description = (hintValue(hint, "DESC") ?? "")
                 .split(separator: "\n").map { $0.trimmingCharacters() }.joined(separator: " — ")
             devices.append(

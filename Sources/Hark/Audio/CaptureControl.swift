@@ -18,8 +18,8 @@ package struct CaptureCounters: Sendable, Equatable {
 package enum CaptureNotice: Sendable, Equatable, CustomStringConvertible {
     /// The first overrun; later ones are only counted (`ALSACapture.counters`).
     case overrun(device: String)
-    /// The device was suspended and capture resumed.
-    case resumedAfterSuspend(device: String)
+    /// The first suspend (system sleep); capture resumes when the device wakes.
+    case suspended(device: String)
     /// The first block dropped because the consumer fell behind.
     case consumerFellBehind(device: String)
 
@@ -27,8 +27,8 @@ package enum CaptureNotice: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .overrun(let device):
             "capture device '\(device)' overran: hark read too late and some audio was lost (the count is reported at the end). A busy machine or a slow terminal can cause this."
-        case .resumedAfterSuspend(let device):
-            "capture device '\(device)' was suspended and has resumed; audio from the suspended time is missing."
+        case .suspended(let device):
+            "capture device '\(device)' was suspended (system sleep?); hark resumes it when it wakes, and audio from the suspended time is missing."
         case .consumerFellBehind(let device):
             "audio from '\(device)' is arriving faster than hark can process it; some was dropped (the count is reported at the end)."
         }
@@ -71,7 +71,7 @@ package final class CaptureControl: Sendable {
 
     func recordSuspension() {
         state.withLock { $0.counters.suspensions += 1 }
-        notifyOnce(.resumedAfterSuspend(device: deviceName), key: "suspend")
+        notifyOnce(.suspended(device: deviceName), key: "suspend")
     }
 
     func recordDroppedBlock(frames: Int) {

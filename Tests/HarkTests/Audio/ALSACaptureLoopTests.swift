@@ -159,7 +159,7 @@ struct ALSACaptureLoopTests {
         #expect(pcm.resumeCalls == 3)
         #expect(pcm.prepareCalls == 0)
         #expect(control.counters.suspensions == 1)
-        #expect(notices.all == [.resumedAfterSuspend(device: "hw:9,0")])
+        #expect(notices.all == [.suspended(device: "hw:9,0")])
     }
 
     @Test("a suspended device that cannot resume is prepared and started again")
