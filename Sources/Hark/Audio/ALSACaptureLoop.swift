@@ -33,25 +33,43 @@ struct ALSACaptureLoop<PCM: CapturePCM> {
     var waitTimeoutMilliseconds = 100
     /// Pause between resume attempts while a suspended device is still waking up.
     var resumeRetryMicroseconds: UInt32 = 100_000
+    /// The time now, for placing audio after a gap on the timeline (a test clock in tests).
+    var now: () -> ContinuousClock.Instant = { ContinuousClock.now }
     /// Hands a block on; returns false when nobody consumes blocks any more.
     let deliver: (AudioBlock) -> Bool
 
     /// What the loop does after an ALSA call failed.
     enum FaultResponse: Equatable {
         case continueReading
+        /// Reading goes on after audio was lost (overrun, suspend): the timeline skips the gap.
+        case continueAfterGap
         case finish(AudioSourceError?)
     }
 
     /// Runs until a stop request, the consumer going away, or a fault it cannot recover from;
     /// returns that fault as the error to end the stream with (nil for a normal stop).
+    ///
+    /// Block times count frames read, which follows the device's own clock exactly. After a
+    /// gap the lost frames cannot be counted, so the timeline moves on to the time elapsed
+    /// since the start: a freshly recovered device holds nothing older than now.
     func run() -> AudioSourceError? {
+        let startedAt = now()
+        var framesRead = 0
+        func skipGap() {
+            let elapsed = startedAt.duration(to: now()).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+            framesRead = max(framesRead, Int(seconds * Double(format.sampleRate)))
+        }
         do {
             try pcm.start()
         } catch {
-            if case .finish(let failure) = respond(to: error) { return failure }
+            switch respond(to: error) {
+            case .finish(let failure): return failure
+            case .continueAfterGap: skipGap()
+            case .continueReading: break
+            }
         }
         var buffer = [UInt8](repeating: 0, count: periodFrames * format.bytesPerFrame)
-        var framesRead = 0
         while !control.isStopRequested {
             do {
                 guard try pcm.wait(timeoutMilliseconds: waitTimeoutMilliseconds) else { continue }
@@ -65,7 +83,11 @@ struct ALSACaptureLoop<PCM: CapturePCM> {
                 framesRead += frames
                 if !deliver(block) { return nil }
             } catch {
-                if case .finish(let failure) = respond(to: error) { return failure }
+                switch respond(to: error) {
+                case .finish(let failure): return failure
+                case .continueAfterGap: skipGap()
+                case .continueReading: break
+                }
             }
         }
         return nil
@@ -85,7 +107,7 @@ struct ALSACaptureLoop<PCM: CapturePCM> {
             }
             // Recovery leaves the stream prepared; a capture stream has to be started again.
             try? pcm.start()
-            return .continueReading
+            return .continueAfterGap
         case .suspended:
             control.recordSuspension()
             return resumeAfterSuspend()
@@ -120,6 +142,6 @@ struct ALSACaptureLoop<PCM: CapturePCM> {
             }
         }
         try? pcm.start()
-        return .continueReading
+        return .continueAfterGap
     }
 }

@@ -25,6 +25,8 @@ private final class ScriptedPCM: CapturePCM {
     var resumeCalls = 0
     var prepareCalls = 0
     var timeoutsBeforeStop: Int?
+    /// Runs when a scripted read fails, before the failure is thrown.
+    var onFault: (() -> Void)?
 
     init(
         reads: [Read], waits: [ALSAErrorCode?] = [], resumes: [ALSAErrorCode?] = [], control: CaptureControl
@@ -55,6 +57,7 @@ private final class ScriptedPCM: CapturePCM {
         }
         switch reads.removeFirst() {
         case .fails(let code):
+            onFault?()
             throw code
         case .frames(let count, let value):
             let bits = UInt16(bitPattern: value)
@@ -91,14 +94,18 @@ private final class NoticeLog: Sendable {
 
 private let format = AudioFormat(sampleRate: 16000, channels: 1, sampleFormat: .s16le)
 
+/// A clock that does not move, so that a slow test machine cannot shift block times.
+private let frozenInstant = ContinuousClock.now
+
 /// Runs the loop over `pcm` and returns the delivered blocks and the loop's result.
 private func runLoop(
-    _ pcm: ScriptedPCM, control: CaptureControl, consumerStopsAfter: Int? = nil
+    _ pcm: ScriptedPCM, control: CaptureControl, consumerStopsAfter: Int? = nil,
+    now: @escaping () -> ContinuousClock.Instant = { frozenInstant }
 ) -> (blocks: [AudioBlock], failure: AudioSourceError?) {
     var blocks: [AudioBlock] = []
     let loop = ALSACaptureLoop(
         pcm: pcm, format: format, periodFrames: 320, deviceName: "hw:9,0", control: control,
-        resumeRetryMicroseconds: 0
+        resumeRetryMicroseconds: 0, now: now
     ) { block in
         blocks.append(block)
         return consumerStopsAfter.map { blocks.count < $0 } ?? true
@@ -303,5 +310,53 @@ struct ALSAOpenFailureTests {
     func errorCodesUseAlsaText() {
         #expect(ALSAErrorCode.overrun.description == "Broken pipe (-32)")
         #expect(ALSAErrorCode.notFound.description == "No such file or directory (-2)")
+    }
+}
+
+@Suite("ALSA capture timeline across gaps")
+struct ALSACaptureTimelineTests {
+    /// A clock the scripted device moves: `ScriptedPCM` reads advance it by what they return,
+    /// and a fault can add the time the device lost.
+    private final class TestClock {
+        let start = ContinuousClock.now
+        var offset: Duration = .zero
+        var now: ContinuousClock.Instant { start + offset }
+    }
+
+    @Test("after an overrun the timeline moves on by the time lost, not only by the frames read")
+    func overrunGapIsSkipped() {
+        let control = CaptureControl(deviceName: "hw:9,0", onNotice: nil)
+        let clock = TestClock()
+        let pcm = ScriptedPCM(
+            reads: [.frames(320, value: 1), .fails(.overrun), .frames(320, value: 1), .frames(320, value: 1)],
+            control: control)
+        // The overrun happens one second into the capture.
+        pcm.onFault = { clock.offset = .seconds(1) }
+        let (blocks, _) = runLoop(pcm, control: control) { clock.now }
+        #expect(blocks.map(\.inputStart) == [0, 1, 1.02])
+    }
+
+    @Test("after a suspend the timeline moves on by the time the device slept")
+    func suspendGapIsSkipped() {
+        let control = CaptureControl(deviceName: "hw:9,0", onNotice: nil)
+        let clock = TestClock()
+        let pcm = ScriptedPCM(
+            reads: [.frames(320, value: 1), .fails(.suspended), .frames(320, value: 1)], control: control)
+        pcm.onFault = { clock.offset = .seconds(30) }
+        let (blocks, _) = runLoop(pcm, control: control) { clock.now }
+        #expect(blocks.map(\.inputStart) == [0, 30])
+    }
+
+    @Test("a gap shorter than the audio already read never moves the timeline back")
+    func timelineNeverGoesBack() {
+        let control = CaptureControl(deviceName: "hw:9,0", onNotice: nil)
+        let clock = TestClock()
+        let pcm = ScriptedPCM(
+            reads: [.frames(320, value: 1), .frames(320, value: 1), .fails(.overrun), .frames(320, value: 1)],
+            control: control)
+        // The device clock ran ahead of the wall clock: 40 ms read in 30 ms.
+        pcm.onFault = { clock.offset = .milliseconds(30) }
+        let (blocks, _) = runLoop(pcm, control: control) { clock.now }
+        #expect(blocks.map(\.inputStart) == [0, 0.02, 0.04])
     }
 }
