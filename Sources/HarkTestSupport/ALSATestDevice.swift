@@ -6,8 +6,9 @@ package import Foundation
 /// One configuration defines `hark_file`, a PCM that takes the raw file as its argument, so any
 /// number of devices share it: `hark_file:FILE='/tmp/…/speech.raw'`. The plugin returns exactly
 /// the file's bytes in whatever format hark negotiated (hark asks for S16_LE mono first, which
-/// the plugin grants), unpaced: it is as fast as hark reads. After the end of the file it keeps
-/// returning stale, non-silent data rather than ending, so a test stops after the file's length.
+/// the plugin grants), unpaced: it is as fast as hark reads. It never ends: past the end of the
+/// file the plugin reports frames without writing them, which hark reads as digital silence
+/// (zeros; other readers see their own stale buffer), so a test stops after the file's length.
 ///
 /// For the built `hark`: pass `environment` to `CommandRunner` and `deviceName` to `--device`.
 /// In the test process itself: call `ALSATestDevice.configureThisProcess()` before the first

@@ -53,6 +53,18 @@ struct ALSACaptureTests {
         #expect(source.counters.overruns == 0)
     }
 
+    @Test("past the end of the file the device reads as digital silence, not stale audio")
+    func pastTheEndIsSilence() async throws {
+        let samples = rampSamples(count: 1000)  // not a whole number of 320-frame periods
+        let device = try ALSATestDevice(samples: samples)
+        let source = try ALSACapture(device: device.deviceName, preferredRate: 16000)
+        let (blocks, _) = try await capture(source, frames: 3200)
+        let captured = blocks.flatMap(\.samples)
+        try #require(captured.count >= 3200)
+        #expect(Array(captured.prefix(1000)) == samples.map { Float($0) / 32768 })
+        #expect(captured[1000..<3200].allSatisfy { $0 == 0 })
+    }
+
     @Test("blocks are one period of about 20 ms, placed end to end on the timeline")
     func blocksArePeriodsOnTheTimeline() async throws {
         let device = try ALSATestDevice(samples: rampSamples(count: 4800))
@@ -194,7 +206,7 @@ struct ALSADeviceListingTests {
     @Test("listing devices works without a sound card and lists only capture-capable names")
     func listingWithoutCard() throws {
         try ALSATestDevice.configureThisProcess()
-        let devices = ALSAPCM.captureDevices()
+        let devices = ALSACapture.availableDevices()
         #expect(devices.allSatisfy { !$0.name.isEmpty })
         #expect(devices.filter(\.isDefault).count <= 1)
         if let first = devices.first, devices.contains(where: \.isDefault) {

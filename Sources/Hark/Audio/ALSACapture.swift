@@ -129,6 +129,12 @@ package final class ALSACapture: AudioSource {
         return stream
     }
 
+    /// The devices `hark devices` lists, the default first; see `CaptureDeviceInfo.listing`
+    /// for the text, which also covers a machine with no sound card.
+    package static func availableDevices() -> [CaptureDeviceInfo] {
+        ALSAPCM.captureDevices()
+    }
+
     /// The user-facing error for a device that failed to open or negotiate.
     static func openFailure(device: String, error: ALSAError) -> AudioSourceError {
         switch error.code {

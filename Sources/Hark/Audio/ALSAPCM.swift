@@ -245,11 +245,14 @@ package final class ALSAPCM {
 
     /// Reads up to `frames` interleaved frames into the start of `buffer`; returns how many.
     ///
-    /// `buffer` must hold at least `frames` frames. The corresponding C function is
-    /// `snd_pcm_readi`.
+    /// `buffer` must hold at least `frames` frames. It is zeroed first: the `file` plugin,
+    /// once past the end of its input, reports frames read without writing them (measured on
+    /// alsa-lib 1.2.8: the previous period came back again), and silence is the honest value
+    /// for frames nobody wrote. The corresponding C function is `snd_pcm_readi`.
     package func readInterleaved(into buffer: inout [UInt8], frames: Int) throws(ALSAErrorCode) -> Int {
         let result = buffer.withUnsafeMutableBytes { bytes in
-            snd_pcm_readi(handle, bytes.baseAddress, snd_pcm_uframes_t(frames))
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            return snd_pcm_readi(handle, bytes.baseAddress, snd_pcm_uframes_t(frames))
         }
         if result < 0 { throw ALSAErrorCode(rawValue: Int32(truncatingIfNeeded: result)) }
         return result
