@@ -29,7 +29,8 @@ enum ALSACaptureBenchmark {
         let captureSeconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
         print(
             "ALSA capture (file plugin, \(rate) Hz mono S16_LE, \(capture.periodFrames)-frame periods): "
-                + "\(seconds) s of audio in \(format(captureSeconds * 1000)) ms = \(format(Double(seconds) / captureSeconds))x real time, "
+                + "\(seconds) s of audio in \(format(captureSeconds * 1000)) ms = "
+                + "\(format(Double(seconds) / captureSeconds))x real time, "
                 + "\(blocks.count) blocks")
 
         var meter = CaptureLevelMeter()

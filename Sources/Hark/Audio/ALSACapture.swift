@@ -4,7 +4,8 @@ import Synchronization
 package struct ALSACaptureConfiguration: Sendable, Equatable {
     /// Audio per period, in seconds.
     ///
-    /// Capture hands over one period at a time, so this is its latency. About 20 ms keeps it well under a 250 ms chunk.
+    /// Capture hands over one period at a time, so this is its latency. About 20 ms keeps it
+    /// well under a 250 ms chunk.
     package var periodDuration: Double = 0.02
     /// Device buffer in periods: how late hark may read before the device overruns.
     package var periodsPerBuffer: Int = 8

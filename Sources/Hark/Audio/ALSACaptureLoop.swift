@@ -4,7 +4,8 @@
 
 /// The ALSA calls the capture loop makes.
 ///
-/// This is the seam where tests inject the fault codes the `file` plugin cannot produce (overrun, suspend, unplug). `ALSAPCM` is the production
+/// This is the seam where tests inject the fault codes the `file` plugin cannot produce
+/// (overrun, suspend, unplug). `ALSAPCM` is the production
 /// implementation; each requirement is one C call.
 protocol CapturePCM: AnyObject {
     func start() throws(ALSAErrorCode)

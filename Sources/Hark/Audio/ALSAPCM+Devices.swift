@@ -58,7 +58,8 @@ extension ALSAPCM {
 
     /// Every card's PCM devices that have a capture subdevice.
     ///
-    /// Found through each card's control interface. The corresponding C functions are `snd_ctl_card_info` and `snd_ctl_pcm_info`.
+    /// Found through each card's control interface. The corresponding C functions are
+    /// `snd_ctl_card_info` and `snd_ctl_pcm_info`.
     private static func cardCaptureDevices() -> [CaptureDeviceInfo] {
         var devices: [CaptureDeviceInfo] = []
         var card: Int32 = -1

@@ -141,7 +141,8 @@ package final class ALSAPCM {
     /// Discards alsa-lib's own stderr lines, once per process.
     ///
     /// alsa-lib prints "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM" and the like;
-    /// hark reports every failure in its own words, and stray lines would break the display. The corresponding C function is `snd_lib_error_set_handler`.
+    /// hark reports every failure in its own words, and stray lines would break the display.
+    /// The corresponding C function is `snd_lib_error_set_handler`.
     static let libraryMessagesSilenced: Bool = hark_snd_lib_error_silence() == 0
 
     /// Chooses and installs the hardware parameters, leaving the device prepared.

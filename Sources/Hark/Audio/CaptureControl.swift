@@ -26,11 +26,14 @@ package enum CaptureNotice: Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .overrun(let device):
-            "capture device '\(device)' overran: hark read too late and some audio was lost (the count is reported at the end). A busy machine or a slow terminal can cause this."
+            "capture device '\(device)' overran: hark read too late and some audio was lost"
+                + " (the count is reported at the end). A busy machine or a slow terminal can cause this."
         case .suspended(let device):
-            "capture device '\(device)' was suspended (system sleep?); hark resumes it when it wakes, and audio from the suspended time is missing."
+            "capture device '\(device)' was suspended (system sleep?); hark resumes it when it wakes,"
+                + " and audio from the suspended time is missing."
         case .consumerFellBehind(let device):
-            "audio from '\(device)' is arriving faster than hark can process it; some was dropped (the count is reported at the end)."
+            "audio from '\(device)' is arriving faster than hark can process it; some was dropped"
+                + " (the count is reported at the end)."
         }
     }
 }
