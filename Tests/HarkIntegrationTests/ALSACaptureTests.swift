@@ -80,6 +80,20 @@ struct ALSACaptureTests {
         }
     }
 
+    @Test("a stereo capture keeps the file's interleaved frames")
+    func stereoCaptureKeepsInterleavedFrames() async throws {
+        let samples = rampSamples(count: 6400)  // 3200 stereo frames
+        let device = try ALSATestDevice(samples: samples)
+        var configuration = ALSACaptureConfiguration()
+        configuration.channels = 2
+        let source = try ALSACapture(device: device.deviceName, preferredRate: 16000, configuration: configuration)
+        #expect(source.format.channels == 2)
+        let (blocks, _) = try await capture(source, frames: 3200)
+        #expect(blocks.allSatisfy { $0.channels == 2 && $0.samples.count == 2 * $0.frameCount })
+        let captured = Array(blocks.flatMap(\.samples).prefix(samples.count))
+        #expect(captured == samples.map { Float($0) / 32768 })
+    }
+
     @Test("without a preferred rate the device's native rate is used")
     func nativeRateWithoutPreference() throws {
         let device = try ALSATestDevice(samples: rampSamples(count: 960))
