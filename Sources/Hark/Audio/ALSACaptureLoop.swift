@@ -32,6 +32,8 @@ struct ALSACaptureLoop<PCM: CapturePCM> {
     let control: CaptureControl
     /// Upper bound of one `snd_pcm_wait`: how long a stop request can go unseen.
     var waitTimeoutMilliseconds = 100
+    /// Time without a single frame after which the device counts as stalled (reported once).
+    var stallMilliseconds = 3000
     /// Pause between resume attempts while a suspended device is still waking up.
     var resumeRetryMicroseconds: UInt32 = 100_000
     /// The time now, for placing audio after a gap on the timeline (a test clock in tests).
@@ -71,11 +73,21 @@ struct ALSACaptureLoop<PCM: CapturePCM> {
             }
         }
         var buffer = [UInt8](repeating: 0, count: periodFrames * format.bytesPerFrame)
+        var idleMilliseconds = 0
         while !control.isStopRequested {
             do {
-                guard try pcm.wait(timeoutMilliseconds: waitTimeoutMilliseconds) else { continue }
+                guard try pcm.wait(timeoutMilliseconds: waitTimeoutMilliseconds) else {
+                    // With ~20 ms periods a whole timeout without data means the stream is not
+                    // running (left prepared) or the device has stalled. Starting a running
+                    // stream only fails harmlessly, so start it again.
+                    try? pcm.start()
+                    idleMilliseconds += waitTimeoutMilliseconds
+                    if idleMilliseconds >= stallMilliseconds { control.recordStall() }
+                    continue
+                }
                 let frames = try pcm.readInterleaved(into: &buffer, frames: periodFrames)
                 guard frames > 0 else { continue }
+                idleMilliseconds = 0
                 let samples = PCMSampleDecoding.floats(
                     from: buffer[0..<(frames * format.bytesPerFrame)], as: format.sampleFormat)
                 let block = AudioBlock(

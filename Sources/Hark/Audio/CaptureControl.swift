@@ -22,6 +22,8 @@ package enum CaptureNotice: Sendable, Equatable, CustomStringConvertible {
     case suspended(device: String)
     /// The first block dropped because the consumer fell behind.
     case consumerFellBehind(device: String)
+    /// The device delivered nothing at all for several seconds, without an error.
+    case stalled(device: String)
 
     package var description: String {
         switch self {
@@ -31,6 +33,9 @@ package enum CaptureNotice: Sendable, Equatable, CustomStringConvertible {
         case .suspended(let device):
             "capture device '\(device)' was suspended (system sleep?); hark resumes it when it wakes,"
                 + " and audio from the suspended time is missing."
+        case .stalled(let device):
+            "capture device '\(device)' has delivered no audio for several seconds. Is it in use or suspended"
+                + " by the sound server? Try another --device (see 'hark devices')."
         case .consumerFellBehind(let device):
             "audio from '\(device)' is arriving faster than hark can process it; some was dropped"
                 + " (the count is reported at the end)."
@@ -75,6 +80,10 @@ package final class CaptureControl: Sendable {
     func recordSuspension() {
         state.withLock { $0.counters.suspensions += 1 }
         notifyOnce(.suspended(device: deviceName), key: "suspend")
+    }
+
+    func recordStall() {
+        notifyOnce(.stalled(device: deviceName), key: "stalled")
     }
 
     func recordDroppedBlock(frames: Int) {

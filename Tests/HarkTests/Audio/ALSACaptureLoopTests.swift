@@ -241,6 +241,30 @@ struct ALSACaptureLoopTests {
         #expect(failure == nil)
     }
 
+    @Test("a device that delivers nothing for seconds is started again and reported once as stalled")
+    func stalledDeviceIsReported() {
+        let notices = NoticeLog()
+        let control = CaptureControl(deviceName: "hw:9,0") { notices.append($0) }
+        let pcm = ScriptedPCM(reads: [], control: control)
+        // 100 ms timeouts: 3 s is 30 of them; run 60.
+        pcm.timeoutsBeforeStop = 60
+        let (blocks, failure) = runLoop(pcm, control: control)
+        #expect(blocks.isEmpty)
+        #expect(failure == nil)
+        #expect(notices.all == [.stalled(device: "hw:9,0")])
+        #expect(pcm.startCalls > 1)
+    }
+
+    @Test("short pauses in delivery are not reported as a stall")
+    func shortPausesAreNotAStall() {
+        let notices = NoticeLog()
+        let control = CaptureControl(deviceName: "hw:9,0") { notices.append($0) }
+        let pcm = ScriptedPCM(reads: [], control: control)
+        pcm.timeoutsBeforeStop = 20
+        _ = runLoop(pcm, control: control)
+        #expect(notices.all.isEmpty)
+    }
+
     @Test("reading stops when the consumer has gone")
     func consumerGoneStopsReading() {
         let control = CaptureControl(deviceName: "hw:9,0", onNotice: nil)
