@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// Audio from a file or standard input: a WAV file (found by its header, whatever the file is
 /// called) or raw PCM in a format the caller states (`--rate`, `--channels`, `--sample-format`).
@@ -70,8 +71,9 @@ package struct FileAudioSource: AudioSource {
         self.warnings = AudioSourceWarnings()
     }
 
-    /// Reads the header of an already open descriptor (a pipe, a socket, a test's file) on a
-    /// dedicated thread. `path` `-` does this with standard input.
+    /// Reads the header of an already open descriptor (a pipe, a socket, a test's file).
+    ///
+    /// Runs on a dedicated thread; `open(path: "-", …)` does this with standard input.
     /// - Parameter closesDescriptor: whether hark closes it after reading (never for stdin).
     package static func open(
         descriptor: Int32, name: String, closesDescriptor: Bool, rawFormat: AudioFormat?, blockDuration: Double = 0.04
@@ -103,7 +105,8 @@ package struct FileAudioSource: AudioSource {
             if descriptor < 0 { throw .cannotOpen(path: path, reason: errnoText()) }
         }
         let input = OpenedInput(descriptor: descriptor, owned: !isStandardInput)
-        return try openBlocking(input: input, path: path, name: name, rawFormat: rawFormat, blockDuration: blockDuration)
+        return try openBlocking(
+            input: input, path: path, name: name, rawFormat: rawFormat, blockDuration: blockDuration)
     }
 
     private static func openBlocking(
@@ -133,7 +136,8 @@ package struct FileAudioSource: AudioSource {
             guard let rawFormat else {
                 throw .unsupportedFormat(
                     name: name,
-                    detail: "it is not a WAV file; for raw PCM give its format with --rate, --channels and --sample-format")
+                    detail:
+                        "it is not a WAV file; for raw PCM give its format with --rate, --channels and --sample-format")
             }
             header = nil
             format = rawFormat
@@ -145,8 +149,9 @@ package struct FileAudioSource: AudioSource {
             blockDuration: blockDuration, input: input)
     }
 
-    /// Reads the input once. A second call gets a stream that throws `readFailed`: a pipe cannot
-    /// be read twice.
+    /// Reads the input; only once.
+    ///
+    /// A second call gets a stream that throws `readFailed`: a pipe cannot be read twice.
     package func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
         let channel = ThreadToAsyncChannel<AudioBlock>(capacity: 8)
         guard let pending = input.claim() else {
@@ -217,7 +222,9 @@ private struct ReadLoop: Sendable {
             warnings.append(
                 .truncated(
                     name: name,
-                    detail: "the WAV header announces \(dataByteCount) bytes of audio but the input ends after \(bytesRead)"))
+                    detail:
+                        "the WAV header announces \(dataByteCount) bytes of audio but the input ends after \(bytesRead)"
+                ))
         }
         if framesRead == 0 {
             channel.finish(throwing: AudioSourceError.empty(name: name))
@@ -244,8 +251,10 @@ package final class AudioSourceWarnings: Sendable {
     }
 }
 
-/// An opened file descriptor, plus the bytes read while sniffing the header, waiting for the
-/// one reader that may claim them. Closes the descriptor (unless it is stdin) exactly once.
+/// An opened file descriptor and the bytes read while sniffing its header.
+///
+/// They wait for the one reader that may claim them. Closes the descriptor (unless it is
+/// stdin) exactly once.
 private final class OpenedInput: Sendable {
     private struct State {
         var pending: [UInt8] = []
@@ -310,6 +319,7 @@ private struct FileDescriptorInput: SequentialByteInput {
     }
 
     /// Reads until `count` bytes or the end of the input; a pipe may deliver less per `read(2)`.
+    ///
     /// The corresponding C function is `read`; EINTR is retried here.
     mutating func read(upTo count: Int) throws(AudioSourceError) -> [UInt8] {
         var output: [UInt8]

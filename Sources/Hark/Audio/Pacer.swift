@@ -9,7 +9,7 @@ package enum PacingSpeed: Sendable, Equatable, CustomStringConvertible {
     /// Real time: what a live capture would deliver.
     package static let realTime = PacingSpeed.times(1)
 
-    /// Parses a `--speed` argument: `max` or a positive number. Nil for anything else.
+    /// Parses a `--speed` argument, `max` or a positive number; nil for anything else.
     package init?(argument: String) {
         if argument.lowercased() == "max" {
             self = .unlimited

@@ -63,7 +63,8 @@ package struct WAVHeader: Sendable, Equatable {
             switch id {
             case "fmt ":
                 guard size >= 16, size <= 1024 else {
-                    throw .unsupportedFormat(name: name, detail: "its 'fmt ' chunk has an invalid size of \(size) bytes")
+                    throw .unsupportedFormat(
+                        name: name, detail: "its 'fmt ' chunk has an invalid size of \(size) bytes")
                 }
                 let body = try reader.exactly(size + (size & 1), from: &input)
                 format = try parseFormat(Array(body.prefix(size)), name: name)
@@ -107,7 +108,8 @@ package struct WAVHeader: Sendable, Equatable {
         case (3, 32): sampleFormat = .f32le
         case (1, _):
             throw .unsupportedFormat(
-                name: name, detail: "\(bitsPerSample)-bit PCM is not supported (16, 24 or 32 bits are)" + convertHint(name))
+                name: name,
+                detail: "\(bitsPerSample)-bit PCM is not supported (16, 24 or 32 bits are)" + convertHint(name))
         case (3, _):
             throw .unsupportedFormat(
                 name: name, detail: "\(bitsPerSample)-bit float is not supported (32-bit float is)" + convertHint(name))
@@ -123,9 +125,12 @@ package struct WAVHeader: Sendable, Equatable {
 
     /// "; convert it with: ffmpeg …", naming the real file when that is safe to paste into a shell.
     private static func convertHint(_ name: String) -> String {
-        let safe = !name.isEmpty && name.unicodeScalars.allSatisfy { scalar in
-            scalar.properties.isAlphabetic || scalar.properties.numericType != nil || "._-/+".unicodeScalars.contains(scalar)
-        }
+        let safe =
+            !name.isEmpty
+            && name.unicodeScalars.allSatisfy { scalar in
+                scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                    || "._-/+".unicodeScalars.contains(scalar)
+            }
         let input = safe && name != "-" ? name : "in.wav"
         return "; convert it with: ffmpeg -i \(input) -c:a pcm_s16le out.wav"
     }

@@ -56,6 +56,7 @@ package final class ThreadToAsyncChannel<Element: Sendable>: Sendable {
     }
 
     /// Hands `element` to the consumer, blocking the calling thread while the buffer is full.
+    ///
     /// Call only from the producer's own thread, never from async code.
     /// - Returns: false when the consumer has gone away; the producer should stop.
     package func send(_ element: Element) -> Bool {

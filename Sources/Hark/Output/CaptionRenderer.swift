@@ -72,7 +72,8 @@ package struct CaptionRenderer: TranscriptRenderer {
         var current: [TimedToken] = []
         func close() {
             guard let first = current.first, let last = current.last else { return }
-            let lines = layout(current.map(\.text), firstLinePrefix: label) ?? [current.map(\.text).joined(separator: " ")]
+            let lines =
+                layout(current.map(\.text), firstLinePrefix: label) ?? [current.map(\.text).joined(separator: " ")]
             cues.append(Cue(start: first.start, end: last.end, lines: lines, speaker: segment.speaker))
             current = []
         }
@@ -87,8 +88,10 @@ package struct CaptionRenderer: TranscriptRenderer {
         return cues
     }
 
-    /// The words on at most two lines of `maxLineLength`, split where the lines are most even;
-    /// nil when they do not fit. A single word longer than a line gets a line of its own.
+    /// The words on at most two lines of `maxLineLength`, or nil when they do not fit.
+    ///
+    /// Two lines are split where they come out most even. A single word longer than a line
+    /// gets a line of its own.
     private func layout(_ words: [String], firstLinePrefix: String) -> [String]? {
         let one = firstLinePrefix + words.joined(separator: " ")
         if one.count <= maxLineLength || words.count == 1 { return [one] }

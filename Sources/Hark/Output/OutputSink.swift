@@ -26,8 +26,10 @@ package enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Where renderers put text. Each `write` is complete when it returns: nothing is buffered, so
-/// a killed hark has lost no line it printed.
+/// Where renderers put text.
+///
+/// Each `write` is complete when it returns: nothing is buffered, so a killed hark has lost no
+/// line it printed.
 package protocol TextSink: AnyObject {
     /// Writes `text` (UTF-8) in full.
     /// - Throws: `OutputError.readerClosed` on EPIPE, `.writeFailed` otherwise.
@@ -57,6 +59,7 @@ package final class OutputSink: TextSink {
     }
 
     /// Creates (or truncates) the file at `path`, mode 0644.
+    ///
     /// The corresponding C function is `open` with `O_WRONLY | O_CREAT | O_TRUNC`.
     package static func create(path: String) throws(OutputError) -> OutputSink {
         let descriptor = systemCreate(path)

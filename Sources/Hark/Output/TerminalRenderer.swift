@@ -24,7 +24,7 @@ package struct TerminalRenderer: TranscriptRenderer {
     /// Terminal width when `shown` was laid out.
     private var shownWidth: Int
 
-    /// Terminal columns. The CLI updates it on SIGWINCH; the next redraw uses it.
+    /// Terminal columns; the CLI updates it on SIGWINCH and the next redraw uses it.
     package var width: Int {
         didSet { width = max(1, width) }
     }
@@ -69,8 +69,9 @@ package struct TerminalRenderer: TranscriptRenderer {
         try sink.write("\n")
     }
 
-    /// Erases the interim on screen, e.g. before the CLI prints a status line on stderr to the
-    /// same terminal; the next interim is drawn afresh.
+    /// Erases the interim on screen; the next interim is drawn afresh.
+    ///
+    /// The CLI calls it before printing a status line on stderr to the same terminal.
     package mutating func clearInterim() throws {
         let output = eraseShown()
         forget()

@@ -39,7 +39,8 @@ package enum TranscriptLineFormat {
         let hours = total / 3_600_000
         let minutes = total / 60000 % 60
         let secs = total / 1000 % 60
-        return "\(padded(hours, 2)):\(padded(minutes, 2)):\(padded(secs, 2))\(fractionSeparator)\(padded(total % 1000, 3))"
+        return
+            "\(padded(hours, 2)):\(padded(minutes, 2)):\(padded(secs, 2))\(fractionSeparator)\(padded(total % 1000, 3))"
     }
 
     /// Seconds to whole milliseconds, rounded; non-finite and negative times are 0.

@@ -28,7 +28,8 @@ struct FileAudioSourceTests {
     func readsWAVInBlocks() async throws {
         let values = ramp(16000 + 123)
         let path = try WAVFixture.temporaryFile(
-            WAVFixture.wav(fmt: WAVFixture.fmtBody(tag: 1, channels: 1, rate: 16000, bits: 16), data: WAVFixture.s16(values)))
+            WAVFixture.wav(
+                fmt: WAVFixture.fmtBody(tag: 1, channels: 1, rate: 16000, bits: 16), data: WAVFixture.s16(values)))
         let source = try await FileAudioSource.open(path: path, rawFormat: nil)
         #expect(source.format == Self.mono16k)
         #expect(source.duration == Double(16123) / 16000)
@@ -56,7 +57,8 @@ struct FileAudioSourceTests {
     func stopsAtDataEnd() async throws {
         let path = try WAVFixture.temporaryFile(
             WAVFixture.wav(
-                fmt: WAVFixture.fmtBody(tag: 1, channels: 1, rate: 8000, bits: 16), data: WAVFixture.s16([100, 200, 300]),
+                fmt: WAVFixture.fmtBody(tag: 1, channels: 1, rate: 8000, bits: 16),
+                data: WAVFixture.s16([100, 200, 300]),
                 after: [WAVFixture.chunk("LIST", [UInt8](repeating: 0x41, count: 40))]))
         let source = try await FileAudioSource.open(path: path, rawFormat: nil)
         #expect(try await collect(source).flatMap(\.samples) == [100, 200, 300].map { Float($0) / 32768 })

@@ -17,7 +17,8 @@ struct JSONLinesRendererTests {
         let sink = CapturedText()
         var renderer = JSONLinesRenderer(sink: sink, provider: "deepgram")
         let segment = TranscriptSegment(
-            text: "Hi there", start: 1.2345, end: 2, words: [
+            text: "Hi there", start: 1.2345, end: 2,
+            words: [
                 TranscriptWord(text: "Hi", start: 1.2345, end: 1.5, confidence: 0.98, speaker: 0),
                 TranscriptWord(text: "there", start: 1.5, end: 2),
             ], speaker: 0, channel: 1, confidence: 0.9)

@@ -57,7 +57,8 @@ struct TerminalRendererTests {
         try renderer.render(.final(.make("Two.", 1, 2, speaker: 0)))
         #expect(
             sink.writes == [
-                "[00:00:01.000] [S1] one", "\r" + erase + "[00:00:01.000] [S1] two", "\r" + erase + "[00:00:01.000] [S1] Two.\n",
+                "[00:00:01.000] [S1] one", "\r" + erase + "[00:00:01.000] [S1] two",
+                "\r" + erase + "[00:00:01.000] [S1] Two.\n",
             ])
         #expect(!sink.text.contains("m\u{1B}") && !sink.text.contains("[0m") && !sink.text.contains("[2m"))
     }
