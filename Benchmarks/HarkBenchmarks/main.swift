@@ -1,2 +1,4 @@
 // `make bench`: prints figures; asserts nothing about time.
 print("hark benchmarks")
+try await AudioInputBenchmark.run()
+try RendererBenchmark.run()
