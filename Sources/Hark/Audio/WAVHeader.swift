@@ -9,8 +9,8 @@ package protocol SequentialByteInput {
 /// Reads PCM (format tag 1) 16/24/32-bit, IEEE float (tag 3) 32-bit and WAVE_FORMAT_EXTENSIBLE
 /// (0xFFFE) with a PCM or float sub-format, at any rate and channel count. Chunks other than
 /// `fmt ` and `data` (LIST, fact, bext, …) are skipped, with the pad byte after odd-sized ones.
-/// A `data` size of 0 or 0xFFFFFFFF is what streaming writers (`ffmpeg -f wav -`, `sox … -t wav -`)
-/// put before they know the length: the audio then runs to the end of the input.
+/// A `data` size of 0, 0xFFFFFFFF (`ffmpeg -f wav -`) or 0x7FFFEFFF (`sox … -t wav -`) is what
+/// streaming writers put before they know the length: the audio then runs to the end of the input.
 package struct WAVHeader: Sendable, Equatable {
     package var format: AudioFormat
     /// Bytes of audio the header announces; nil when the writer did not know (streamed WAV).
@@ -72,7 +72,10 @@ package struct WAVHeader: Sendable, Equatable {
                 guard let format else {
                     throw .unsupportedFormat(name: name, detail: "its 'data' chunk comes before the 'fmt ' chunk")
                 }
-                let streamed = size == 0 || size == 0xFFFF_FFFF
+                // Streaming writers cannot seek back to fill in the size: ffmpeg writes 0xFFFFFFFF,
+                // others 0, and sox 0x7FFFEFFF (measured: `sox -n -t wav - synth 1 sine 440`).
+                // Any size that close to 2 GiB is read as "to the end" rather than as a truncation.
+                let streamed = size == 0 || size >= 0x7FFF_0000
                 return WAVHeader(format: format, dataByteCount: streamed ? nil : size, dataOffset: reader.offset)
             default:
                 try reader.skip(size + (size & 1), from: &input)

@@ -48,9 +48,9 @@ struct WAVHeaderTests {
         #expect(header.dataOffset == bytes.count - 6)
     }
 
-    @Test("a data size of 0 or 0xFFFFFFFF means the audio runs to the end of the stream")
+    @Test("a data size of 0, 0xFFFFFFFF or sox's 0x7FFFEFFF means the audio runs to the end of the stream")
     func streamedSizes() throws {
-        for size: UInt32 in [0, 0xFFFF_FFFF] {
+        for size: UInt32 in [0, 0xFFFF_FFFF, 0x7FFF_EFFF] {
             let header = try parse(
                 WAVFixture.wav(
                     fmt: WAVFixture.fmtBody(tag: 1, channels: 1, rate: 16000, bits: 16), data: [1, 2],
