@@ -1,3 +1,11 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Live transcript on a terminal: the current interim redrawn in place, dimmed, and replaced by
 /// its final line in normal colour.
 ///
@@ -17,6 +25,8 @@ package struct TerminalRenderer: TranscriptRenderer {
     private let sink: any TextSink
     private let color: Bool
     private let timestamps: Bool
+    /// The shared width, when the renderer follows one.
+    private var columns: TerminalColumns?
     /// The interim on screen (with its labels), or nil.
     private var shown: String?
     /// Rows `shown` occupies at `shownWidth`.
@@ -27,6 +37,13 @@ package struct TerminalRenderer: TranscriptRenderer {
     /// Terminal columns; the CLI updates it on SIGWINCH and the next redraw uses it.
     package var width: Int {
         didSet { width = max(1, width) }
+    }
+
+    /// Follows `columns`, which the CLI's SIGWINCH watcher updates from any task; the width is
+    /// read at each event.
+    package init(sink: any TextSink, columns: TerminalColumns, color: Bool, timestamps: Bool = false) {
+        self.init(sink: sink, width: columns.current, color: color, timestamps: timestamps)
+        self.columns = columns
     }
 
     /// - Parameters:
@@ -41,6 +58,7 @@ package struct TerminalRenderer: TranscriptRenderer {
     }
 
     package mutating func render(_ event: TranscriptEvent) throws {
+        if let columns { width = columns.current }
         switch event {
         case .interim(let segment):
             let line = TranscriptLineFormat.line(segment, timestamps: timestamps)
@@ -114,5 +132,33 @@ package struct TerminalRenderer: TranscriptRenderer {
 
     private func styled(_ text: String) -> String {
         color ? Self.dim + text + Self.reset : text
+    }
+}
+
+/// A terminal's width in columns, shared by the SIGWINCH watcher and the renderer.
+///
+/// The CLI's signal task updates it; `TerminalRenderer` reads it at each event. `Sendable`
+/// through its atomic.
+package final class TerminalColumns: Sendable {
+    private let value: Atomic<Int>
+
+    package init(_ columns: Int) {
+        value = Atomic(max(1, columns))
+    }
+
+    /// The latest width.
+    package var current: Int { value.load(ordering: .relaxed) }
+
+    package func update(_ columns: Int) {
+        value.store(max(1, columns), ordering: .relaxed)
+    }
+
+    /// The width of the terminal on `descriptor`, or nil when it is not a terminal.
+    ///
+    /// The corresponding C function is `ioctl` with `TIOCGWINSZ`.
+    package static func query(descriptor: Int32) -> Int? {
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 }

@@ -79,6 +79,19 @@ struct TerminalRendererTests {
             ])
     }
 
+    @Test("a renderer following shared columns uses the width they hold at each event")
+    func sharedColumns() throws {
+        let sink = CapturedText()
+        let columns = TerminalColumns(20)
+        var renderer = TerminalRenderer(sink: sink, columns: columns, color: false)
+        try renderer.render(.interim(.make(String(repeating: "x", count: 30), 0, 1)))  // 2 rows at 20
+        columns.update(100)
+        try renderer.render(.final(.make("z", 0, 1)))  // reflowed to 1 row at 100: no cursor-up
+        #expect(renderer.width == 100)
+        #expect(sink.writes.last == "\r" + erase + "z\n")
+        #expect(TerminalColumns.query(descriptor: -1) == nil)
+    }
+
     @Test("a run ending on an interim ends its line; a final with no interim is just a line")
     func finishAndPlainFinal() throws {
         let sink = CapturedText()
