@@ -139,6 +139,10 @@ package struct FileAudioSource: AudioSource {
                     detail:
                         "it is not a WAV file; for raw PCM give its format with --rate, --channels and --sample-format")
             }
+            guard rawFormat.sampleRate > 0, rawFormat.channels > 0 else {
+                throw .unsupportedFormat(
+                    name: name, detail: "raw PCM needs a positive rate and channel count, not \(rawFormat)")
+            }
             header = nil
             format = rawFormat
             duration = regularFileSize.map { Double($0 / format.bytesPerFrame) / Double(format.sampleRate) }

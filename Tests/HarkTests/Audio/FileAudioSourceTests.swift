@@ -86,6 +86,10 @@ struct FileAudioSourceTests {
             try await FileAudioSource.open(path: path, rawFormat: nil)
         }
         #expect(error.description.contains("--rate, --channels and --sample-format"))
+        await #expect(throws: AudioSourceError.self) {
+            try await FileAudioSource.open(
+                path: path, rawFormat: AudioFormat(sampleRate: 16000, channels: 0, sampleFormat: .s16le))
+        }
     }
 
     @Test("a truncated WAV is still read whole, ends normally and records why it was short")
