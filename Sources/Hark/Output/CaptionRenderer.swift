@@ -11,7 +11,8 @@ package enum CaptionFormat: String, Sendable, CaseIterable {
 ///
 /// A cue holds at most two lines of `maxLineLength` characters (42, the common broadcast
 /// limit), broken at word boundaries into lines of similar length, and lasts at most
-/// `maxCueDuration` seconds (6). Word times split a long final where the words were spoken;
+/// `maxCueDuration` seconds (6); once a cue holds more than a line, a new sentence starts a new
+/// cue. Word times split a long final where the words were spoken;
 /// without them, times are shared out by character count. Cues never overlap (a cue starts no
 /// earlier than the previous one ended) and always last at least 100 ms.
 package struct CaptionRenderer: TranscriptRenderer {
@@ -78,9 +79,13 @@ package struct CaptionRenderer: TranscriptRenderer {
             current = []
         }
         for token in tokens {
-            if let first = current.first {
+            if let first = current.first, let last = current.last {
                 let fits = layout((current + [token]).map(\.text), firstLinePrefix: label) != nil
-                if !fits || token.end - first.start > maxCueMilliseconds { close() }
+                // A new sentence starts a new cue once the cue holds a line's worth: captions
+                // read better when a cue does not end a sentence and begin the next.
+                let sentenceEnds = last.text.last.map { ".?!".contains($0) } ?? false
+                let lineFull = current.reduce(label.count) { $0 + $1.text.count + 1 } > maxLineLength
+                if !fits || token.end - first.start > maxCueMilliseconds || (sentenceEnds && lineFull) { close() }
             }
             current.append(token)
         }

@@ -146,6 +146,19 @@ struct CaptionRendererTests {
         #expect(cues.map(\.lines) == [["one two three four five six", "seven eight nine ten eleven"]])
     }
 
+    @Test("a new sentence starts a new cue once the cue holds more than a line")
+    func sentenceBreaks() throws {
+        let sink = CapturedText()
+        var renderer = CaptionRenderer(sink: sink, format: .srt)
+        try renderer.render(
+            .final(.make("It was late. We walked home along the river in silence. Then it rained on us.", 0, 8)))
+        let cues = try CaptionValidator.parse(sink.text, format: .srt)
+        #expect(
+            cues.map(\.lines) == [
+                ["It was late. We walked home", "along the river in silence."], ["Then it rained on us."],
+            ])
+    }
+
     @Test("without word times a long final's time is shared out by characters")
     func noWordTimes() throws {
         let sink = CapturedText()
