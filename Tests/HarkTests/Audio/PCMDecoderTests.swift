@@ -1,3 +1,4 @@
+import HarkTestSupport
 import Testing
 
 @testable import Hark
