@@ -57,6 +57,14 @@ package struct TerminalRenderer: TranscriptRenderer {
         self.timestamps = timestamps
     }
 
+    /// Whether to dim interims: not with `--no-color`, nor when `NO_COLOR` is set to anything
+    /// but the empty string (no-color.org), nor on a `TERM=dumb` terminal.
+    package static func wantsColor(noColorFlag: Bool, environment: [String: String]) -> Bool {
+        if noColorFlag { return false }
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        return environment["TERM"] != "dumb"
+    }
+
     package mutating func render(_ event: TranscriptEvent) throws {
         if let columns { width = columns.current }
         switch event {

@@ -63,6 +63,15 @@ struct TerminalRendererTests {
         #expect(!sink.text.contains("m\u{1B}") && !sink.text.contains("[0m") && !sink.text.contains("[2m"))
     }
 
+    @Test("colour is off for --no-color, a non-empty NO_COLOR and TERM=dumb")
+    func colorChoice() {
+        #expect(TerminalRenderer.wantsColor(noColorFlag: false, environment: ["TERM": "xterm-256color"]))
+        #expect(TerminalRenderer.wantsColor(noColorFlag: false, environment: ["NO_COLOR": ""]))
+        #expect(!TerminalRenderer.wantsColor(noColorFlag: true, environment: [:]))
+        #expect(!TerminalRenderer.wantsColor(noColorFlag: false, environment: ["NO_COLOR": "1"]))
+        #expect(!TerminalRenderer.wantsColor(noColorFlag: false, environment: ["TERM": "dumb"]))
+    }
+
     @Test("after the terminal narrows or widens, erasing never moves above the interim")
     func widthChange() throws {
         let sink = CapturedText()
