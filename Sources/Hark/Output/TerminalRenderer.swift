@@ -69,11 +69,10 @@ package struct TerminalRenderer: TranscriptRenderer {
         if let columns { width = columns.current }
         switch event {
         case .interim(let segment):
-            let line = TranscriptLineFormat.line(segment, timestamps: timestamps)
-            if line.allSatisfy(\.isWhitespace) {
+            if segment.text.allSatisfy(\.isWhitespace) {
                 try clearInterim()
             } else {
-                try showInterim(line)
+                try showInterim(TranscriptLineFormat.line(segment, timestamps: timestamps))
             }
         case .final(let segment):
             var output = eraseShown()

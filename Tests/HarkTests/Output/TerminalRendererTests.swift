@@ -54,11 +54,13 @@ struct TerminalRendererTests {
         var renderer = TerminalRenderer(sink: sink, width: 80, color: false, timestamps: true)
         try renderer.render(.interim(.make("one", 1, 2, speaker: 0)))
         try renderer.render(.interim(.make("two", 1, 2, speaker: 0)))
+        try renderer.render(.interim(.make(" ", 1, 2, speaker: 0)))  // an empty interim clears the row
+        try renderer.render(.interim(.make("two", 1, 2, speaker: 0)))
         try renderer.render(.final(.make("Two.", 1, 2, speaker: 0)))
         #expect(
             sink.writes == [
-                "[00:00:01.000] [S1] one", "\r" + erase + "[00:00:01.000] [S1] two",
-                "\r" + erase + "[00:00:01.000] [S1] Two.\n",
+                "[00:00:01.000] [S1] one", "\r" + erase + "[00:00:01.000] [S1] two", "\r" + erase,
+                "[00:00:01.000] [S1] two", "\r" + erase + "[00:00:01.000] [S1] Two.\n",
             ])
         #expect(!sink.text.contains("m\u{1B}") && !sink.text.contains("[0m") && !sink.text.contains("[2m"))
     }
