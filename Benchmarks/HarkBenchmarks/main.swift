@@ -1,3 +1,5 @@
 // `make bench`: prints figures; asserts nothing about time.
 print("hark benchmarks")
 try await ALSACaptureBenchmark.run()
+try await AudioInputBenchmark.run()
+try RendererBenchmark.run()
