@@ -110,10 +110,14 @@ package struct LocalAdapter: ProviderAdapter {
     /// setting for the user's own.
     private static func checkReadable(_ models: PocketSphinxModels, defaults: PocketSphinxModels) throws {
         let checks: [(setting: String, path: String, probe: String, isDefault: Bool)] = [
-            ("acoustic_model", models.acousticModel, models.acousticModel + "/mdef",
-                models.acousticModel == defaults.acousticModel),
-            ("language_model", models.languageModel, models.languageModel,
-                models.languageModel == defaults.languageModel),
+            (
+                "acoustic_model", models.acousticModel, models.acousticModel + "/mdef",
+                models.acousticModel == defaults.acousticModel
+            ),
+            (
+                "language_model", models.languageModel, models.languageModel,
+                models.languageModel == defaults.languageModel
+            ),
             ("dictionary", models.dictionary, models.dictionary, models.dictionary == defaults.dictionary),
         ]
         for check in checks where access(check.probe, R_OK) != 0 {

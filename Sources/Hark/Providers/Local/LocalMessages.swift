@@ -1,6 +1,8 @@
 /// One word as the local recognizer reports it: PocketSphinx's dictionary entry, fillers and
 /// pronunciation suffixes still in (`<sil>`, `[NOISE]`, `read(2)`); the adapter's decoder cleans
-/// them. Times are seconds of audio the link received.
+/// them.
+///
+/// Times are seconds of audio the link received.
 package struct LocalRecognizerWord: Codable, Sendable, Equatable {
     package var word: String
     package var start: Double

@@ -80,7 +80,9 @@ package struct LocalRecognition {
         return messages
     }
 
-    /// The segmentation of the current best hypothesis, in seconds of audio received. Segment
+    /// The segmentation of the current best hypothesis, in seconds of audio received.
+    ///
+    /// Segment
     /// frames count from the start of the stream (`ps_start_stream`), including the silence the
     /// detector dropped, so they sit on the link's timeline as they are.
     private func words() -> [LocalRecognizerWord] {

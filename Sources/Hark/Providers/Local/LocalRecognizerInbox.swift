@@ -59,7 +59,9 @@ package final class LocalRecognizerInbox: Sendable {
         }
     }
 
-    /// Queues a control command past the capacity limit. `close` and `abort` also stop further
+    /// Queues a control command past the capacity limit.
+    ///
+    /// `close` and `abort` also stop further
     /// sends; `abort` drops the queued audio and jumps the queue.
     package func sendControl(_ command: Command) {
         let (accepted, waiters) = state.withLock { state in
@@ -90,7 +92,8 @@ package final class LocalRecognizerInbox: Sendable {
     /// passes (nil on timeout; a nil timeout waits for ever).
     package func take(timeout: Duration?) -> Command? {
         if let timeout {
-            let nanoseconds = Int(timeout.components.seconds) * 1_000_000_000
+            let nanoseconds =
+                Int(timeout.components.seconds) * 1_000_000_000
                 + Int(timeout.components.attoseconds / 1_000_000_000)
             if available.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut { return nil }
         } else {

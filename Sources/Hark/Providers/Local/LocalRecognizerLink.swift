@@ -17,6 +17,7 @@ package final class LocalRecognizerLink: ProviderLink {
     private let inbox: LocalRecognizerInbox
 
     /// Starts the recognizer thread, which loads `models` (about a second for the default model).
+    ///
     /// A model that does not load ends `inbound` with `LinkFailure.connectFailed`.
     package init(models: PocketSphinxModels, queueCapacity: Int = 8) {
         let (stream, continuation) = AsyncThrowingStream<WireMessage, any Error>.makeStream(

@@ -47,7 +47,9 @@ package struct LocalTranscriptDecoder: TranscriptDecoder {
     }
 
     /// The word as a person would write it, or nil for a filler: `<s>`, `</s>`, `<sil>`,
-    /// `[NOISE]`, `[SPEECH]`, `+NSN+`, `++GARBAGE++`. `read(2)` becomes `read`.
+    /// `[NOISE]`, `[SPEECH]`, `+NSN+`, `++GARBAGE++`.
+    ///
+    /// `read(2)` becomes `read`.
     static func spokenText(_ entry: String) -> String? {
         var word = Substring(entry)
         if word.last == ")", let open = word.lastIndex(of: "("),

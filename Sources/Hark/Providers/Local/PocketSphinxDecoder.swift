@@ -69,7 +69,9 @@ package final class PocketSphinxDecoder {
     private let decoder: OpaquePointer
     private var inUtterance = false
 
-    /// Loads the models and starts a stream. Takes about a second and ~100 MB for the default
+    /// Loads the models and starts a stream.
+    ///
+    /// Takes about a second and ~100 MB for the default
     /// English model.
     /// The corresponding C functions are `cmd_ln_init` and `ps_init`.
     package init(models: PocketSphinxModels) throws(PocketSphinxError) {
@@ -102,7 +104,9 @@ package final class PocketSphinxDecoder {
     /// Whether an utterance is open (between `startUtterance` and `endUtterance`).
     package var isInUtterance: Bool { inUtterance }
 
-    /// Opens an utterance. The corresponding C function is `ps_start_utt`.
+    /// Opens an utterance.
+    ///
+    /// The corresponding C function is `ps_start_utt`.
     package func startUtterance() throws(PocketSphinxError) {
         let status = ps_start_utt(decoder)
         guard status >= 0 else { throw .callFailed(function: "ps_start_utt", status: status) }
@@ -110,7 +114,9 @@ package final class PocketSphinxDecoder {
     }
 
     /// Feeds samples into the open utterance and searches them; blocks for the CPU time that
-    /// takes. The corresponding C function is `ps_process_raw`.
+    /// takes.
+    ///
+    /// The corresponding C function is `ps_process_raw`.
     package func process(_ samples: [Int16]) throws(PocketSphinxError) {
         guard !samples.isEmpty else { return }
         let status = samples.withUnsafeBufferPointer { buffer in
@@ -120,14 +126,19 @@ package final class PocketSphinxDecoder {
     }
 
     /// Whether the last samples fed held speech, by PocketSphinx's own voice-activity detection.
+    ///
     /// The corresponding C function is `ps_get_in_speech`.
     package var inSpeech: Bool { ps_get_in_speech(decoder) != 0 }
 
-    /// Frames searched in the open utterance so far. The corresponding C function is
+    /// Frames searched in the open utterance so far.
+    ///
+    /// The corresponding C function is
     /// `ps_get_n_frames`.
     package var framesSearched: Int { Int(ps_get_n_frames(decoder)) }
 
-    /// Closes the utterance; its hypothesis becomes final. The corresponding C function is
+    /// Closes the utterance; its hypothesis becomes final.
+    ///
+    /// The corresponding C function is
     /// `ps_end_utt`.
     package func endUtterance() throws(PocketSphinxError) {
         inUtterance = false
@@ -136,13 +147,17 @@ package final class PocketSphinxDecoder {
     }
 
     /// The best hypothesis so far (running, or final after `endUtterance`), as a string of words;
-    /// nil when there is none. The corresponding C function is `ps_get_hyp`.
+    /// nil when there is none.
+    ///
+    /// The corresponding C function is `ps_get_hyp`.
     package func hypothesis() -> String? {
         guard let text = ps_get_hyp(decoder, nil) else { return nil }
         return String(cString: text)
     }
 
-    /// The word segmentation of the best hypothesis, fillers included. The corresponding C
+    /// The word segmentation of the best hypothesis, fillers included.
+    ///
+    /// The corresponding C
     /// functions are `ps_seg_iter`, `ps_seg_word`, `ps_seg_frames` and `ps_seg_next` (which frees
     /// the iterator at its end).
     package func segments() -> [PocketSphinxSegment] {
