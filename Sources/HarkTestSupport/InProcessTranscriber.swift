@@ -3,7 +3,7 @@ package import Hark
 /// Drives an in-process provider (`local`) the way the session does, with no session: 250 ms
 /// chunks of PCM16 through the adapter's `audioMessages` into its link, the adapter's finish
 /// messages, and every inbound message through the adapter's decoder until it reports
-/// `isFinished`; then the link is closed.
+/// `isFinished`; then the link is closed and read to its end.
 package enum InProcessTranscriber {
     /// All events for `samples` (16 kHz mono), in the order the decoder produced them.
     package static func transcribe(
@@ -25,11 +25,17 @@ package enum InProcessTranscriber {
                 for message in adapter.finishMessages() { try await link.send(message) }
             }
             var events: [TranscriptEvent] = []
+            var closing = false
+            // Read on after close() until the link ends, as the session does, so the recognizer
+            // has released its models when this returns.
             for try await message in link.inbound {
                 events += try decoder.decode(message)
-                if decoder.isFinished { break }
+                if decoder.isFinished && !closing {
+                    closing = true
+                    await link.close()
+                }
             }
-            await link.close()
+            if !closing { await link.close() }
             try await group.waitForAll()
             return events
         }

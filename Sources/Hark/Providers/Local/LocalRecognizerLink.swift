@@ -62,18 +62,31 @@ package final class LocalRecognizerLink: ProviderLink {
         inbox.sendControl(.abort)
     }
 
-    /// The recognizer thread: load, then decode commands until close, abort or a failure.
+    /// The recognizer thread: load, decode until close, abort or a failure, then end `inbound`.
+    ///
+    /// The decoder is freed before `inbound` ends, so a caller that waits for the end knows the
+    /// models' memory is back.
     private static func run(
         models: PocketSphinxModels, inbox: LocalRecognizerInbox,
         continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
     ) {
-        defer { inbox.markStopped() }
+        let outcome = decode(models: models, inbox: inbox, continuation: continuation)
+        inbox.markStopped()
+        switch outcome {
+        case .success: continuation.finish()
+        case .failure(let failure): continuation.finish(throwing: failure)
+        }
+    }
+
+    private static func decode(
+        models: PocketSphinxModels, inbox: LocalRecognizerInbox,
+        continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
+    ) -> Result<Void, LinkFailure> {
         var recognition: LocalRecognition
         do {
             recognition = try LocalRecognition(decoder: PocketSphinxDecoder(models: models))
         } catch {
-            continuation.finish(throwing: LinkFailure.connectFailed(host: "PocketSphinx", detail: error.description))
-            return
+            return .failure(.connectFailed(host: "PocketSphinx", detail: error.description))
         }
         let encoder = JSONEncoder()
         func emit(_ messages: [LocalRecognizerMessage]) {
@@ -96,15 +109,13 @@ package final class LocalRecognizerLink: ProviderLink {
                 case .close:
                     emit(try recognition.endUtterance())
                     emit([LocalRecognizerMessage(type: .finished)])
-                    continuation.finish()
-                    return
+                    return .success(())
                 case .abort:
-                    continuation.finish()
-                    return
+                    return .success(())
                 }
             }
         } catch {
-            continuation.finish(throwing: LinkFailure.connectionLost(detail: error.description))
+            return .failure(.connectionLost(detail: error.description))
         }
     }
 }
