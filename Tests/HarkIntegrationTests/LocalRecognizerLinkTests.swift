@@ -4,8 +4,9 @@ import HarkTestSupport
 import Synchronization
 import Testing
 
-/// The in-process link's contract with the session: close, abort, gaps in the audio, odd byte
-/// splits. Serialized: each link loads ~100 MB of models.
+/// The in-process link's contract with the session.
+///
+/// Close, abort, gaps in the audio, odd byte splits. Serialized: each link loads ~100 MB of models.
 @Suite("Local recognizer link", .serialized)
 struct LocalRecognizerLinkTests {
     private func bytes(_ samples: [Int16]) -> [UInt8] {
