@@ -1,9 +1,9 @@
 package import Hark
 
-/// Drives an in-process provider (`local`) the way the session does, with no session: 250 ms
-/// chunks of PCM16 through the adapter's `audioMessages` into its link, the adapter's finish
-/// messages, and every inbound message through the adapter's decoder until it reports
-/// `isFinished`; then the link is closed and read to its end.
+/// Drives an in-process provider (`local`) the way the session does, with no session: 250 ms chunks
+/// of PCM16 through the adapter's `audioMessages` into its link, the adapter's finish messages, and
+/// every inbound message through the adapter's decoder until it reports `isFinished`; then the link
+/// is closed and read to its end.
 package enum InProcessTranscriber {
     /// All events for `samples` (16 kHz mono), in the order the decoder produced them.
     package static func transcribe(

@@ -24,9 +24,8 @@ package enum SpeechCorpus {
 
     /// `goforward.raw`: "go forward ten meters" (the sentence of its `goforward.gram`).
     ///
-    /// The package
-    /// also has `numbers.raw` and `something.raw`, but no transcription for them, so they are not
-    /// used for error rates.
+    /// The package also has `numbers.raw` and `something.raw`, but no transcription for them, so
+    /// they are not used for error rates.
     package static func goForward() throws -> SpeechUtterance {
         SpeechUtterance(
             name: "goforward", samples: try raw(testData.appendingPathComponent("goforward.raw")),
@@ -45,9 +44,8 @@ package enum SpeechCorpus {
 
     /// `text` spoken by espeak-ng (`espeak-ng -w`), resampled to 16 kHz with sox.
     ///
-    /// The US English
-    /// voice is used because PocketSphinx's model is US English: with espeak-ng's default `en`
-    /// voice it recognises almost nothing.
+    /// The US English voice is used because PocketSphinx's model is US English: with espeak-ng's
+    /// default `en` voice it recognises almost nothing.
     package static func espeak(
         _ text: String, name: String = "espeak", voice: String = "en-us", wordsPerMinute: Int = 175
     ) throws -> SpeechUtterance {

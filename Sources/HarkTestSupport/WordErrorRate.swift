@@ -1,5 +1,5 @@
-/// Word error rate: word-level edit distance (substitutions, insertions, deletions) divided by
-/// the number of reference words, after lower-casing and dropping punctuation.
+/// Word error rate: word-level edit distance (substitutions, insertions, deletions) divided by the
+/// number of reference words, after lower-casing and dropping punctuation.
 package struct WordErrorRate: Sendable, Equatable, CustomStringConvertible {
     /// Word edits that turn the reference into the hypothesis.
     package var errors: Int

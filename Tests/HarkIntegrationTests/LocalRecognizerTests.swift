@@ -3,11 +3,11 @@ import Hark
 import HarkTestSupport
 import Testing
 
-/// Real recognition through `LocalAdapter` and `LocalRecognizerLink`, fed 250 ms chunks of PCM16
-/// as the session feeds them.
+/// Real recognition through `LocalAdapter` and `LocalRecognizerLink`, fed 250 ms chunks of PCM16 as
+/// the session feeds them.
 ///
-/// Serialized: each recognizer loads ~100 MB of models and a second of
-/// CPU, and the machine is shared.
+/// Serialized: each recognizer loads ~100 MB of models and a second of CPU, and the machine is
+/// shared.
 @Suite("Local PocketSphinx recognizer", .serialized)
 struct LocalRecognizerTests {
     private func transcribe(_ utterance: SpeechUtterance) async throws -> [TranscriptEvent] {

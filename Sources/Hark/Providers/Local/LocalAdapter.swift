@@ -4,8 +4,8 @@
     import Darwin
 #endif
 
-/// `--provider local`: offline English recognition with PocketSphinx, in-process, no network
-/// and no key.
+/// `--provider local`: offline English recognition with PocketSphinx, in-process, no network and no
+/// key.
 ///
 /// Protocol: none on the wire. `LocalRecognizerLink` runs the decoder on its own thread and speaks
 /// `LocalRecognizerMessage` JSON, which `LocalTranscriptDecoder` turns into events. Far less

@@ -82,9 +82,8 @@ package struct LocalRecognition {
 
     /// The segmentation of the current best hypothesis, in seconds of audio received.
     ///
-    /// Segment
-    /// frames count from the start of the stream (`ps_start_stream`), including the silence the
-    /// detector dropped, so they sit on the link's timeline as they are.
+    /// Segment frames count from the start of the stream (`ps_start_stream`), including the silence
+    /// the detector dropped, so they sit on the link's timeline as they are.
     private func words() -> [LocalRecognizerWord] {
         let limit = secondsReceived
         return decoder.segments().map { segment in

@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// Audio waits in at most `capacity` entries; a sender finding it full suspends until the thread
 /// takes one (back-pressure instead of growth). Control commands (`finish`, `close`, `abort`)
-/// bypass the limit so a close is never stuck behind audio. The thread blocks on a semaphore, so
-/// it sleeps while no audio arrives and can time out to notice a gap in the audio.
+/// bypass the limit so a close is never stuck behind audio. The thread blocks on a semaphore, so it
+/// sleeps while no audio arrives and can time out to notice a gap in the audio.
 package final class LocalRecognizerInbox: Sendable {
     /// What the recognizer thread is asked to do.
     package enum Command: Sendable, Equatable {
@@ -61,8 +61,8 @@ package final class LocalRecognizerInbox: Sendable {
 
     /// Queues a control command past the capacity limit.
     ///
-    /// `close` and `abort` also stop further
-    /// sends; `abort` drops the queued audio and jumps the queue.
+    /// `close` and `abort` also stop further sends; `abort` drops the queued audio and jumps the
+    /// queue.
     package func sendControl(_ command: Command) {
         let (accepted, waiters) = state.withLock { state in
             switch command {

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
-/// The offline recognizer as a `ProviderLink`: audio goes in as `.binary` PCM16, results come
-/// out as `.text` JSON (`LocalRecognizerMessage`), so the session drives it like any provider.
+/// The offline recognizer as a `ProviderLink`: audio goes in as `.binary` PCM16, results come out
+/// as `.text` JSON (`LocalRecognizerMessage`), so the session drives it like any provider.
 ///
 /// PocketSphinx decoding is CPU-heavy and blocking, so a dedicated thread owns the decoder: it
 /// loads the models, then takes commands from a bounded `LocalRecognizerInbox` (senders suspend
@@ -9,8 +9,8 @@ import FoundationEssentials
 /// utterance and reports `finished`; `close()` does the same, then ends `inbound`.
 package final class LocalRecognizerLink: ProviderLink {
     /// How long the audio may pause in the middle of speech before the utterance is ended: the
-    /// detector only hears speech end in audio it is given, and a closed voice-activity gate
-    /// sends none.
+    /// detector only hears speech end in audio it is given, and a closed voice-activity gate sends
+    /// none.
     package static let audioGap: Duration = .seconds(1)
 
     package let inbound: AsyncThrowingStream<WireMessage, any Error>
@@ -38,8 +38,8 @@ package final class LocalRecognizerLink: ProviderLink {
     }
 
     /// Sends audio (`.binary` PCM16 at 16 kHz) or the `finish` control message.
-    /// - Throws: `LinkFailure.connectionLost` once closed, `LinkFailure.protocolViolation` for
-    ///   text it does not understand.
+    /// - Throws: `LinkFailure.connectionLost` once closed, `LinkFailure.protocolViolation` for text
+    ///   it does not understand.
     package func send(_ message: WireMessage) async throws {
         switch message {
         case .binary(let bytes):

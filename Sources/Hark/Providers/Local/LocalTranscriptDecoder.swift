@@ -46,8 +46,8 @@ package struct LocalTranscriptDecoder: TranscriptDecoder {
             text: spoken.map(\.text).joined(separator: " "), start: first.start, end: last.end, words: spoken)
     }
 
-    /// The word as a person would write it, or nil for a filler: `<s>`, `</s>`, `<sil>`,
-    /// `[NOISE]`, `[SPEECH]`, `+NSN+`, `++GARBAGE++`.
+    /// The word as a person would write it, or nil for a filler: `<s>`, `</s>`, `<sil>`, `[NOISE]`,
+    /// `[SPEECH]`, `+NSN+`, `++GARBAGE++`.
     ///
     /// `read(2)` becomes `read`.
     static func spokenText(_ entry: String) -> String? {

@@ -49,8 +49,8 @@ package struct PocketSphinxModels: Sendable, Equatable {
 
 /// One entry of a word segmentation, as PocketSphinx reports it (fillers included).
 package struct PocketSphinxSegment: Sendable, Equatable {
-    /// The dictionary word, possibly a filler (`<sil>`, `[NOISE]`) or an alternate
-    /// pronunciation (`read(2)`).
+    /// The dictionary word, possibly a filler (`<sil>`, `[NOISE]`) or an alternate pronunciation
+    /// (`read(2)`).
     package var word: String
     /// First 10 ms frame, counted from the start of the stream.
     package var startFrame: Int
@@ -71,9 +71,8 @@ package final class PocketSphinxDecoder {
 
     /// Loads the models and starts a stream.
     ///
-    /// Takes about a second and ~100 MB for the default
-    /// English model.
-    /// The corresponding C functions are `cmd_ln_init` and `ps_init`.
+    /// Takes about a second and ~100 MB for the default English model. The corresponding C
+    /// functions are `cmd_ln_init` and `ps_init`.
     package init(models: PocketSphinxModels) throws(PocketSphinxError) {
         hark_ps_silence_logging()
         guard let config = hark_ps_config(models.acousticModel, models.languageModel, models.dictionary) else {
@@ -113,8 +112,7 @@ package final class PocketSphinxDecoder {
         inUtterance = true
     }
 
-    /// Feeds samples into the open utterance and searches them; blocks for the CPU time that
-    /// takes.
+    /// Feeds samples into the open utterance and searches them; blocks for the CPU time that takes.
     ///
     /// The corresponding C function is `ps_process_raw`.
     package func process(_ samples: [Int16]) throws(PocketSphinxError) {
@@ -132,14 +130,12 @@ package final class PocketSphinxDecoder {
 
     /// Frames searched in the open utterance so far.
     ///
-    /// The corresponding C function is
-    /// `ps_get_n_frames`.
+    /// The corresponding C function is `ps_get_n_frames`.
     package var framesSearched: Int { Int(ps_get_n_frames(decoder)) }
 
     /// Closes the utterance; its hypothesis becomes final.
     ///
-    /// The corresponding C function is
-    /// `ps_end_utt`.
+    /// The corresponding C function is `ps_end_utt`.
     package func endUtterance() throws(PocketSphinxError) {
         inUtterance = false
         let status = ps_end_utt(decoder)
@@ -157,9 +153,8 @@ package final class PocketSphinxDecoder {
 
     /// The word segmentation of the best hypothesis, fillers included.
     ///
-    /// The corresponding C
-    /// functions are `ps_seg_iter`, `ps_seg_word`, `ps_seg_frames` and `ps_seg_next` (which frees
-    /// the iterator at its end).
+    /// The corresponding C functions are `ps_seg_iter`, `ps_seg_word`, `ps_seg_frames` and
+    /// `ps_seg_next` (which frees the iterator at its end).
     package func segments() -> [PocketSphinxSegment] {
         var result: [PocketSphinxSegment] = []
         var iterator = ps_seg_iter(decoder)
