@@ -35,6 +35,22 @@ struct LocalRecognizerLinkTests {
         await #expect(throws: LinkFailure.self) { try await link.send(.binary([0, 0])) }
     }
 
+    @Test("speech longer than the utterance limit is cut into several finals, in order")
+    func longSpeechIsCut() async throws {
+        let link = LocalRecognizerLink(models: .debianEnglish, maxUtterance: 0.75)
+        let audio = bytes(try SpeechCorpus.goForward().samples)
+        for start in stride(from: 0, to: audio.count, by: 8_000) {
+            try await link.send(.binary(Array(audio[start..<min(audio.count, start + 8_000)])))
+        }
+        await link.close()
+        var messages: [WireMessage] = []
+        for try await message in link.inbound { messages.append(message) }
+        let finals = try finalTexts(messages)
+        print("local cut finals: \(finals)")
+        #expect(finals.count >= 2)
+        #expect(finals.joined(separator: " ").hasPrefix("go"))
+    }
+
     @Test("audio split at odd byte counts is decoded the same as whole samples")
     func oddByteSplits() async throws {
         let link = LocalRecognizerLink(models: .debianEnglish)

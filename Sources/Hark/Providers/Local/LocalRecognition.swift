@@ -11,6 +11,10 @@ package struct LocalRecognition {
     private let decoder: PocketSphinxDecoder
     /// How much audio must pass between two partials (~250 ms at 16 kHz).
     private let partialInterval: Int
+    /// Longest utterance before it is cut: PocketSphinx's search grows with the utterance, and
+    /// speech with no pause (or steady noise the detector takes for speech) would never end one.
+    private let maxUtterance: Int
+    private var speechStartedAt = 0
     private var samplesReceived = 0
     /// A byte left over when a message held an odd number of bytes.
     private var carry: UInt8?
@@ -19,9 +23,12 @@ package struct LocalRecognition {
     private var lastPartialText: String?
     private var lastPartialAt = 0
 
-    package init(decoder: PocketSphinxDecoder, partialIntervalSamples: Int = 4_000) throws(PocketSphinxError) {
+    package init(
+        decoder: PocketSphinxDecoder, partialIntervalSamples: Int = 4_000, maxUtteranceSamples: Int = 30 * 16_000
+    ) throws(PocketSphinxError) {
         self.decoder = decoder
         self.partialInterval = partialIntervalSamples
+        self.maxUtterance = maxUtteranceSamples
         try self.decoder.startUtterance()
     }
 
@@ -48,8 +55,9 @@ package struct LocalRecognition {
             let start = max(0, secondsReceived - Double(decoder.framesSearched) * Self.frameSeconds)
             messages.append(LocalRecognizerMessage(type: .speechStarted, at: start))
             lastPartialAt = samplesReceived - partialInterval
+            speechStartedAt = samplesReceived
         }
-        if heardSpeech && !inSpeech {
+        if heardSpeech && (!inSpeech || samplesReceived - speechStartedAt >= maxUtterance) {
             messages += try endUtterance()
         } else if heardSpeech && samplesReceived - lastPartialAt >= partialInterval {
             let text = decoder.hypothesis() ?? ""

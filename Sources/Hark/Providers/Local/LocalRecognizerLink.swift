@@ -19,7 +19,10 @@ package final class LocalRecognizerLink: ProviderLink {
     /// Starts the recognizer thread, which loads `models` (about a second for the default model).
     ///
     /// A model that does not load ends `inbound` with `LinkFailure.connectFailed`.
-    package init(models: PocketSphinxModels, queueCapacity: Int = 8) {
+    /// - Parameters:
+    ///   - queueCapacity: chunks that may wait for the decoder before senders suspend.
+    ///   - maxUtterance: longest utterance before it is cut into finals, in seconds.
+    package init(models: PocketSphinxModels, queueCapacity: Int = 8, maxUtterance: Double = 30) {
         let (stream, continuation) = AsyncThrowingStream<WireMessage, any Error>.makeStream(
             bufferingPolicy: .unbounded)
         let inbox = LocalRecognizerInbox(capacity: queueCapacity)
@@ -28,7 +31,9 @@ package final class LocalRecognizerLink: ProviderLink {
         // A consumer that stops reading ends the thread rather than leaving it decoding.
         continuation.onTermination = { _ in inbox.sendControl(.abort) }
         DedicatedThread.start(name: "hark-local-recognizer") {
-            Self.run(models: models, inbox: inbox, continuation: continuation)
+            Self.run(
+                models: models, maxUtteranceSamples: Int(maxUtterance * 16_000), inbox: inbox,
+                continuation: continuation)
         }
     }
 
@@ -67,10 +72,11 @@ package final class LocalRecognizerLink: ProviderLink {
     /// The decoder is freed before `inbound` ends, so a caller that waits for the end knows the
     /// models' memory is back.
     private static func run(
-        models: PocketSphinxModels, inbox: LocalRecognizerInbox,
+        models: PocketSphinxModels, maxUtteranceSamples: Int, inbox: LocalRecognizerInbox,
         continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
     ) {
-        let outcome = decode(models: models, inbox: inbox, continuation: continuation)
+        let outcome = decode(
+            models: models, maxUtteranceSamples: maxUtteranceSamples, inbox: inbox, continuation: continuation)
         inbox.markStopped()
         switch outcome {
         case .success: continuation.finish()
@@ -79,12 +85,13 @@ package final class LocalRecognizerLink: ProviderLink {
     }
 
     private static func decode(
-        models: PocketSphinxModels, inbox: LocalRecognizerInbox,
+        models: PocketSphinxModels, maxUtteranceSamples: Int, inbox: LocalRecognizerInbox,
         continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
     ) -> Result<Void, LinkFailure> {
         var recognition: LocalRecognition
         do {
-            recognition = try LocalRecognition(decoder: PocketSphinxDecoder(models: models))
+            recognition = try LocalRecognition(
+                decoder: PocketSphinxDecoder(models: models), maxUtteranceSamples: maxUtteranceSamples)
         } catch {
             return .failure(.connectFailed(host: "PocketSphinx", detail: error.description))
         }
