@@ -26,14 +26,20 @@ package struct LocalAdapter: ProviderAdapter {
         capabilities: ProviderCapabilities(
             interimResults: true, wordTimings: true, diarization: false, encodings: [.linear16]))
 
-    /// The line hark prints once on stderr when it falls back to `local` because no provider is
-    /// configured and no cloud key is set.
+    /// The line hark prints once on stderr when it falls back to `local`.
+    ///
+    /// For when no provider is configured and no cloud key is set. One line, no "hark:" prefix (the
+    /// printer adds its own); it names every key variable in `ProviderRegistry`.
     package static let accuracyNotice: String = {
         let variables = ProviderRegistry.adapters.flatMap { $0.descriptor.credentialVariables }
-        let keys = variables.isEmpty ? "a cloud provider's key" : variables.joined(separator: ", ")
-        return "hark: no provider configured and no cloud key set, so transcribing offline with PocketSphinx, "
-            + "which is far less accurate. For better transcripts set one of \(keys) "
-            + "(or choose with --provider)."
+        let keys: String
+        switch variables.count {
+        case 0: keys = "a cloud provider's key and choose it with --provider"
+        case 1: keys = variables[0]
+        default: keys = variables.dropLast().joined(separator: ", ") + " or " + (variables.last ?? "")
+        }
+        return "no provider configured and no cloud key set: transcribing offline with PocketSphinx, "
+            + "which is far less accurate than the cloud providers. For better transcripts set \(keys)."
     }()
 
     /// Languages the bundled model speaks.
