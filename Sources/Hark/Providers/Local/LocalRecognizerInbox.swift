@@ -75,6 +75,7 @@ package final class LocalRecognizerInbox: Sendable {
             case .finish, .audio:
                 guard !state.isClosed else { return (false, []) }
                 state.queue.append(command)
+                if case .audio = command { state.audioEntries += 1 }
             }
             if command == .close || command == .abort {
                 state.isClosed = true
