@@ -278,7 +278,7 @@ package struct AssemblyAIAdapter: ProviderAdapter {
         case 3006, 4100, 4101:
             return .invalidRequest(
                 provider: name, hint: "\(said); check --model (a speech_model the endpoint serves) and --param values")
-        case 3007 where lowered.contains("rate"), 4029:
+        case 3007 where lowered.contains("rate exceeded"), 4029:
             return .rateLimited(
                 provider: name, retryAfter: nil,
                 hint: "\(said); audio arrived faster than real time, stream files at real-time speed")

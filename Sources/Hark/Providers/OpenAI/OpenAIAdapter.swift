@@ -405,13 +405,17 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
         case "conversation.item.input_audio_transcription.completed":
             guard let id = event.itemID, !finishedIDs.contains(id) else { return [] }
             let index = itemIndex(id)
+            // A repeated completed changes nothing: the first one is authoritative.
+            guard !items[index].done else { return [] }
             items[index].done = true
             items[index].finalText = event.transcript ?? items[index].text
             return flush()
         case "conversation.item.input_audio_transcription.failed":
             guard let id = event.itemID, !finishedIDs.contains(id) else { return [] }
             let index = itemIndex(id)
+            guard !items[index].done else { return [] }
             items[index].done = true
+            items[index].finalText = ""
             let detail = event.error?.message ?? "no reason given"
             return [.notice("OpenAI could not transcribe a turn: \(detail)")] + flush()
         default:
@@ -519,9 +523,10 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
 
     /// The text of every item not yet final, as one interim line.
     private func interim() -> [TranscriptEvent] {
-        let pending = items.filter { !$0.silent && !$0.text.isEmpty }
+        // A held final (an earlier item is still transcribing) shows its final text already.
+        let pending = items.filter { !$0.silent && !($0.finalText ?? $0.text).isEmpty }
         guard let first = pending.first, let last = pending.last else { return [] }
-        let text = pending.map { $0.text.trimmedOfWhitespace() }.joined(separator: " ")
+        let text = pending.map { ($0.finalText ?? $0.text).trimmedOfWhitespace() }.joined(separator: " ")
         return [.interim(TranscriptSegment(text: text, start: first.start, end: last.end))]
     }
 }
