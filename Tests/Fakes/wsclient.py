@@ -16,7 +16,8 @@ Steps (a JSON list, run in order while a reader collects everything the server s
   {"close": CODE}                       start a close handshake
   {"until_closed": S}                   wait up to S seconds for the server to close
 
-Prints one JSON object per line: {"received": <parsed JSON or text>} for every text message,
+Prints one JSON object per line: {"received": <parsed JSON or text>, "raw": "<text>"} for every
+text message,
 {"binary": N} for binary ones, then {"closed": code, "reason": "..."} or
 {"rejected": status} when the upgrade was refused, or {"timeout": "TYPE"}.
 """
@@ -53,9 +54,9 @@ async def main(args):
                     entry = {"binary": len(message)}
                 else:
                     try:
-                        entry = {"received": json.loads(message)}
+                        entry = {"received": json.loads(message), "raw": message}
                     except ValueError:
-                        entry = {"received": message}
+                        entry = {"received": message, "raw": message}
                 out.append(entry)
                 async with arrived:
                     received.append(entry)
