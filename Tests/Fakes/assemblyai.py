@@ -44,8 +44,10 @@ because the real one is unverified.
 """
 
 import asyncio
+import http
 import json
 import re
+import signal
 import time
 import uuid
 
@@ -112,7 +114,7 @@ def unformatted(text):
 
 def process_request(path, headers):
     if fakekit.path_of(path) != "/v3/ws":
-        return (404, [("Content-Type", "application/json")], b'{"error":"Not found"}\n')
+        return (http.HTTPStatus.NOT_FOUND, [("Content-Type", "application/json")], b'{"error":"Not found"}\n')
     wanted = ARGS.scenarios.get("fault-conn")
     if wanted and int(wanted) != RECORDER.connections + 1:
         return None
@@ -124,7 +126,7 @@ def process_request(path, headers):
             RECORDER.event(RECORDER.connections, "rejected", status=status)
             extra = [("Retry-After", "1")] if status == 429 else []
             body = json.dumps({"error": f"Fake rejection with HTTP {status}"}).encode()
-            return (status, [("Content-Type", "application/json")] + extra, body)
+            return (http.HTTPStatus(status), [("Content-Type", "application/json")] + extra, body)
     return None
 
 
@@ -423,4 +425,7 @@ async def handler(ws, path):
 
 
 if __name__ == "__main__":
+    # A fake started from a Swift test thread inherits that thread's blocked signal mask (SIGTERM
+    # included, seen on Swift 6.3.1): unblock so FakeServer.stop()'s SIGTERM ends the fake.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     fakekit.run_websocket_server(ARGS, handler, process_request=process_request)

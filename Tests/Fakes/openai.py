@@ -48,10 +48,12 @@ server VAD; no idle timeout (none is documented); which model names are accepted
 """
 
 import asyncio
+import http
 import base64
 import binascii
 import json
 import re
+import signal
 import secrets
 import time
 
@@ -124,7 +126,7 @@ def scenarios_for(conn):
 def process_request(path, headers):
     if fakekit.path_of(path) != "/v1/realtime":
         body = {"error": {"message": "Not found", "type": "invalid_request_error", "code": None}}
-        return (404, [("Content-Type", "application/json")], json.dumps(body).encode())
+        return (http.HTTPStatus.NOT_FOUND, [("Content-Type", "application/json")], json.dumps(body).encode())
     wanted = ARGS.scenarios.get("fault-conn")
     if wanted and int(wanted) != RECORDER.connections + 1:
         return None
@@ -137,7 +139,7 @@ def process_request(path, headers):
             kind = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
             body = {"error": {"message": f"Fake rejection with HTTP {status}", "type": kind, "code": None}}
             extra = [("Retry-After", "1")] if status == 429 else []
-            return (status, [("Content-Type", "application/json")] + extra, json.dumps(body).encode())
+            return (http.HTTPStatus(status), [("Content-Type", "application/json")] + extra, json.dumps(body).encode())
     return None
 
 
@@ -624,4 +626,7 @@ async def handler(ws, path):
 
 
 if __name__ == "__main__":
+    # A fake started from a Swift test thread inherits that thread's blocked signal mask (SIGTERM
+    # included, seen on Swift 6.3.1): unblock so FakeServer.stop()'s SIGTERM ends the fake.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     fakekit.run_websocket_server(ARGS, handler, process_request=process_request, ping_interval=20)

@@ -44,6 +44,9 @@ async def main(args):
     except websockets.exceptions.InvalidStatusCode as error:
         print(json.dumps({"rejected": error.status_code}), flush=True)
         return
+    except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as error:
+        print(json.dumps({"failed": str(error)}), flush=True)
+        return
     received = []
     arrived = asyncio.Condition()
 
