@@ -129,31 +129,46 @@ package enum OpenAIClientMessage {
     /// `input_audio_buffer.append` with the payload in base64, built in one buffer: this runs for
     /// every chunk (a 250 ms chunk is 12 000 bytes, 16 000 base64 characters).
     static func append(_ payload: [UInt8]) -> String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(appendPrefix.count + (payload.count + 2) / 3 * 4 + appendSuffix.count)
-        bytes.append(contentsOf: appendPrefix)
-        payload.withUnsafeBufferPointer { input in
-            var index = 0
-            let count = input.count
-            while index + 3 <= count {
-                let value = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                bytes.append(alphabet[Int(value >> 18 & 63)])
-                bytes.append(alphabet[Int(value >> 12 & 63)])
-                bytes.append(alphabet[Int(value >> 6 & 63)])
-                bytes.append(alphabet[Int(value & 63)])
-                index += 3
+        let encodedCount = (payload.count + 2) / 3 * 4
+        let total = appendPrefix.count + encodedCount + appendSuffix.count
+        let bytes = [UInt8](unsafeUninitializedCapacity: total) { output, initialized in
+            var out = 0
+            for byte in appendPrefix {
+                output[out] = byte
+                out += 1
             }
-            let rest = count - index
-            if rest > 0 {
-                let second = rest == 2 ? UInt32(input[index + 1]) : 0
-                let value = UInt32(input[index]) << 16 | second << 8
-                bytes.append(alphabet[Int(value >> 18 & 63)])
-                bytes.append(alphabet[Int(value >> 12 & 63)])
-                bytes.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
-                bytes.append(UInt8(ascii: "="))
+            alphabet.withUnsafeBufferPointer { table in
+                payload.withUnsafeBufferPointer { input in
+                    var index = 0
+                    let count = input.count
+                    while index + 3 <= count {
+                        let value =
+                            UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        output[out] = table[Int(value >> 18 & 63)]
+                        output[out + 1] = table[Int(value >> 12 & 63)]
+                        output[out + 2] = table[Int(value >> 6 & 63)]
+                        output[out + 3] = table[Int(value & 63)]
+                        out += 4
+                        index += 3
+                    }
+                    let rest = count - index
+                    if rest > 0 {
+                        let second = rest == 2 ? UInt32(input[index + 1]) : 0
+                        let value = UInt32(input[index]) << 16 | second << 8
+                        output[out] = table[Int(value >> 18 & 63)]
+                        output[out + 1] = table[Int(value >> 12 & 63)]
+                        output[out + 2] = rest == 2 ? table[Int(value >> 6 & 63)] : UInt8(ascii: "=")
+                        output[out + 3] = UInt8(ascii: "=")
+                        out += 4
+                    }
+                }
             }
+            for byte in appendSuffix {
+                output[out] = byte
+                out += 1
+            }
+            initialized = out
         }
-        bytes.append(contentsOf: appendSuffix)
         return String(decoding: bytes, as: UTF8.self)
     }
 }
