@@ -169,6 +169,17 @@ struct AssemblyAIFakeTests {
         }
     }
 
+    @Test("with inactivity_timeout an idle session is closed; KeepAlive is accepted without an answer")
+    func inactivityTimeout() throws {
+        try withFake { fake in
+            let seen = try ScriptedWebSocketClient.run(
+                url: url(fake, query: Self.query + "&inactivity_timeout=5"), headers: ["Authorization: k"],
+                steps: [["wait": "Begin"], ["json": ["type": "KeepAlive"]], ["until_closed": 15]])
+            #expect(seen.types == ["Begin"])
+            #expect(seen.closeCode == 4031)
+        }
+    }
+
     @Test("the session ends at its length limit with Termination and close 3008")
     func sessionLimit() throws {
         try withFake(["--max-session-seconds", "0.5"]) { fake in

@@ -171,6 +171,26 @@ struct OpenAIFakeTests {
         }
     }
 
+    @Test("gpt-realtime-whisper with server VAD and a transcription update to a conversation session are refused")
+    func modelRules() throws {
+        try withFake { fake in
+            let whisper = try ScriptedWebSocketClient.run(
+                url: url(fake), headers: [Self.bearer],
+                steps: [
+                    ["wait": "session.created"],
+                    ["json": Self.update(model: "gpt-realtime-whisper", turnDetection: ["type": "server_vad"])],
+                    ["wait": "error"], ["close": 1000],
+                ])
+            let error = try #require(whisper.messages(ofType: "error").first?["error"] as? [String: Any])
+            #expect(error["param"] as? String == "session.audio.input.turn_detection")
+            let conversation = try ScriptedWebSocketClient.run(
+                url: url(fake, query: "model=gpt-realtime"), headers: [Self.bearer],
+                steps: [["wait": "session.created"], ["json": Self.update()], ["wait": "error"], ["close": 1000]])
+            let refused = try #require(conversation.messages(ofType: "error").first?["error"] as? [String: Any])
+            #expect(refused["code"] as? String == "invalid_parameter")
+        }
+    }
+
     @Test("out-of-order completions and a failed item can be played for decoder tests")
     func orderingScenarios() throws {
         try withFake(["--scenario", "out-of-order,fail-item=3"]) { fake in
