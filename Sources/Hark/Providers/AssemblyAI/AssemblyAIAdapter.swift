@@ -148,7 +148,7 @@ package struct AssemblyAIAdapter: ProviderAdapter {
         // The raw key, no scheme (a temporary token works in the same header).
         return ConnectionRequest(
             url: url,
-            headers: [HTTPHeader("Authorization", credential), HTTPHeader("User-Agent", "hark/\(HarkVersion.string)")]
+            headers: [HTTPHeader("Authorization", credential)]
         )
     }
 
@@ -252,9 +252,14 @@ package struct AssemblyAIAdapter: ProviderAdapter {
     ///
     /// Sources disagree on which
     /// family (1008/3xxx or the v2-era 4xxx) v3 uses for a condition, so both are mapped.
-    static func closeError(code: Int, reason: String) -> ProviderError {
+    static func closeError(code: Int, reason: String, inErrorMessage: Bool = false) -> ProviderError {
         let name = descriptor.displayName
-        let said = reason.isEmpty ? "closed with code \(code)" : "closed with code \(code): \(reason)"
+        let said: String
+        if inErrorMessage {
+            said = code == 0 ? "error: \(reason)" : "error \(code): \(reason)"
+        } else {
+            said = reason.isEmpty ? "closed with code \(code)" : "closed with code \(code): \(reason)"
+        }
         let lowered = reason.lowercased()
         switch code {
         case 1008, 4001:
@@ -359,7 +364,8 @@ struct AssemblyAITranscriptDecoder: TranscriptDecoder {
         case "Error", nil:
             // An Error frame precedes the close and says more than its reason ("See Error message").
             guard parsed.type != nil || parsed.error != nil else { return [] }
-            throw AssemblyAIAdapter.closeError(code: parsed.errorCode ?? 0, reason: parsed.error ?? "")
+            throw AssemblyAIAdapter.closeError(
+                code: parsed.errorCode ?? 0, reason: parsed.error ?? "", inErrorMessage: true)
         case "Warning":
             let code = parsed.warningCode.map { " \($0)" } ?? ""
             return [.notice("AssemblyAI warning\(code): \(parsed.warning ?? "")")]
@@ -429,43 +435,5 @@ struct AssemblyAITranscriptDecoder: TranscriptDecoder {
             return nil
         }
         return Int(scalar.value - Unicode.Scalar("A").value)
-    }
-}
-
-extension ProviderError {
-    /// The same error with a secret replaced wherever a provider echoed it.
-    func replacingSecret(_ secret: String) -> ProviderError {
-        guard secret.count >= 4 else { return self }
-        func clean(_ text: String) -> String { text.replacing(secret, with: "[redacted]") }
-        switch self {
-        case .missingCredentials(let provider, let hint):
-            return .missingCredentials(provider: provider, hint: clean(hint))
-        case .authenticationFailed(let provider, let hint):
-            return .authenticationFailed(provider: provider, hint: clean(hint))
-        case .permissionDenied(let provider, let hint): return .permissionDenied(provider: provider, hint: clean(hint))
-        case .rateLimited(let provider, let retryAfter, let hint):
-            return .rateLimited(provider: provider, retryAfter: retryAfter, hint: clean(hint))
-        case .invalidRequest(let provider, let hint): return .invalidRequest(provider: provider, hint: clean(hint))
-        case .unsupportedAudio(let provider, let hint): return .unsupportedAudio(provider: provider, hint: clean(hint))
-        case .serverError(let provider, let hint): return .serverError(provider: provider, hint: clean(hint))
-        case .unavailable(let provider, let hint): return .unavailable(provider: provider, hint: clean(hint))
-        case .sessionLimitReached(let provider, let hint):
-            return .sessionLimitReached(provider: provider, hint: clean(hint))
-        case .protocolError(let provider, let hint): return .protocolError(provider: provider, hint: clean(hint))
-        case .invalidOption(let provider, let option, let hint):
-            return .invalidOption(provider: provider, option: clean(option), hint: clean(hint))
-        }
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs and newlines (FoundationEssentials has no
-    /// `trimmingCharacters(in:)`).
-    func trimmedOfWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
     }
 }

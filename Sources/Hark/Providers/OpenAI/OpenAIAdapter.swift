@@ -170,11 +170,7 @@ package struct OpenAIAdapter: ProviderAdapter {
             query: [("intent", "transcription")])
         return ConnectionRequest(
             url: url,
-            headers: [
-                HTTPHeader("Authorization", "Bearer \(credential)"),
-                HTTPHeader("User-Agent", "hark/\(HarkVersion.string)"),
-            ]
-                + extraHeaders)
+            headers: [HTTPHeader("Authorization", "Bearer \(credential)")] + extraHeaders)
     }
 
     package func openingMessages() -> [WireMessage] {
