@@ -36,8 +36,11 @@ Fault scenarios (`--scenario`, comma-separated or repeated):
   concurrency-limit     close 1008 "Unauthorized connection: Too many concurrent sessions" at once
   fault-conn=N          apply the scenarios above only to connection N (1-based)
 
-Deviations from the real service: only Universal-Streaming turn behaviour (U3 Pro models are
-accepted but answered the same way, no SpeechStarted); no Heartbeat/Silence/SpeakerRevision
+U3 family models (`u3-*`, `universal-3-*`) behave as U3 Pro: `SpeechStarted` at an utterance's
+start, one revisable partial (all words `word_is_final: false`, trailing em dash) when its speech
+ends, then a single formatted `end_of_turn` message with confidence 1 (min_turn_silence 100 ms).
+
+Deviations from the real service: no Heartbeat/Silence/SpeakerRevision
 messages; a bad query is answered with Error + close 3006 after the upgrade (the real service's
 answer is unverified); word confidences are fixed; the inactivity close code is configurable
 because the real one is unverified.
@@ -143,6 +146,7 @@ class Session:
         self.bytes_per_second = 32000
         self.format_turns = False
         self.min_silence = 0.4
+        self.u3 = False
         self.turn_order = 0
         self.utterances = [list(words) for words in SCRIPT]
         self.sent_state = None
@@ -199,6 +203,11 @@ class Session:
             if key in q and q[key] not in ("true", "false"):
                 return f"Invalid Message: {key} must be true or false"
         self.format_turns = q.get("format_turns") == "true"
+        # The U3 family always formats its finals (one end_of_turn message) and waits less.
+        self.u3 = model.startswith(("u3", "universal-3"))
+        if self.u3:
+            self.format_turns = False
+            self.min_silence = 0.1
         if "min_turn_silence" in q:
             self.min_silence = int(q["min_turn_silence"]) / 1000
         if "inactivity_timeout" in q:
@@ -238,7 +247,12 @@ class Session:
         }
 
     async def end_turn(self, words):
-        if words:
+        if words and self.u3:
+            message = self.turn_message(words, None, True, True)
+            message["end_of_turn_confidence"] = 1
+            message["utterance"] = message["transcript"]
+            await self.send(message)
+        elif words:
             await self.send(self.turn_message(words, None, True, False))
             if self.format_turns:
                 await self.send(self.turn_message(words, None, True, True))
@@ -256,6 +270,9 @@ class Session:
                 continue
             if t < words[0]["start"]:
                 break
+            if self.u3:
+                await self.advance_u3(words, t)
+                break
             final = [w for w in words if w["end"] <= t]
             tail = next((w for w in words if w["end"] > t and w["start"] <= t), None)
             state = (len(final), tail["text"] if tail else None)
@@ -263,6 +280,21 @@ class Session:
                 self.sent_state = state
                 await self.send(self.turn_message(final, tail, False, False))
             break
+
+    async def advance_u3(self, words, t):
+        """U3 Pro: SpeechStarted at onset, one revisable partial when the speech pauses."""
+        if self.sent_state is None:
+            self.sent_state = "started"
+            await self.send({"type": "SpeechStarted", "timestamp": int(round(words[0]["start"] * 1000))})
+        if self.sent_state == "started" and t >= words[-1]["end"]:
+            self.sent_state = "partial"
+            message = self.turn_message([], None, False, False)
+            listed = [self.word(w, False) for w in words]
+            listed[-1]["text"] += "\u2014"
+            message.update(
+                words=listed, transcript=" ".join(w["text"] for w in listed), end_of_turn_confidence=0
+            )
+            await self.send(message)
 
     async def force_endpoint(self):
         t = self.audio_seconds

@@ -51,11 +51,13 @@ struct AssemblyAIFakeTests {
         }
     }
 
-    @Test("the adapter's request, audio and Terminate give one final per turn, formatted, in order")
-    func adapterAgainstFake() throws {
+    @Test(
+        "the adapter's request, audio and Terminate give one final per turn, formatted, in order",
+        arguments: ["universal-streaming-english", "u3-rt-pro"])
+    func adapterAgainstFake(model: String) throws {
         try withFake { fake in
             let adapter = try AssemblyAIAdapter(
-                options: ProviderOptions(credential: "test-key", endpoint: fake.endpoint()))
+                options: ProviderOptions(credential: "test-key", endpoint: fake.endpoint(), model: model))
             let request = try adapter.connectionRequest()
             var steps: [[String: Any]] = [["wait": "Begin"]]
             for _ in 0..<16 {
@@ -80,6 +82,8 @@ struct AssemblyAIFakeTests {
             #expect(finals.map(\.text) == ["Hello there, world.", "Second one."])
             #expect(finals.first?.start == 0.5)
             #expect(decoder.isFinished)
+            // U3 Pro announces speech; Universal-Streaming does not.
+            #expect(events.contains(.speechStarted(at: 0.5)) == (model == "u3-rt-pro"))
             let opened = try #require(fake.recordedEvents().first { $0["event"] as? String == "opened" })
             #expect((opened["headers"] as? [String: String])?["Authorization"] == "test-key")
         }

@@ -387,3 +387,15 @@ struct AssemblyAIAdapterTests {
         return ""
     }
 }
+
+@Suite("Provider registry: AssemblyAI and OpenAI")
+struct AssemblyAIOpenAIRegistryTests {
+    @Test("--provider assemblyai and openai find their adapters, case-insensitively")
+    func registered() {
+        #expect(ProviderRegistry.adapter(named: "AssemblyAI") == AssemblyAIAdapter.self)
+        #expect(ProviderRegistry.adapter(named: "openai") == OpenAIAdapter.self)
+        #expect(AssemblyAIAdapter.descriptor.credentialVariables == ["ASSEMBLYAI_API_KEY"])
+        #expect(OpenAIAdapter.descriptor.credentialVariables == ["OPENAI_API_KEY"])
+        #expect(OpenAIAdapter.descriptor.defaultModel == "gpt-live-transcribe")
+    }
+}
