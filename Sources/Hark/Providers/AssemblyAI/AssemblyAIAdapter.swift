@@ -146,10 +146,7 @@ package struct AssemblyAIAdapter: ProviderAdapter {
     package func connectionRequest() throws -> ConnectionRequest {
         let url = try EndpointURL.build(base: base, override: endpoint, path: "/v3/ws", query: query)
         // The raw key, no scheme (a temporary token works in the same header).
-        return ConnectionRequest(
-            url: url,
-            headers: [HTTPHeader("Authorization", credential)]
-        )
+        return ConnectionRequest(url: url, headers: [HTTPHeader("Authorization", credential)])
     }
 
     package var keepAlive: KeepAlivePolicy { keepAlivePolicy }
