@@ -31,6 +31,10 @@ import threading
 
 import websockets
 
+# A fake started from a Swift test thread inherits that thread's blocked signals; SIGTERM would
+# then never arrive and the test waiting for the fake to stop would hang.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+
 
 class Recorder:
     """Appends what a fake received to the record directory; safe across connections."""
