@@ -94,7 +94,8 @@ extension DeepgramAdapter {
                 provider: name,
                 hint: "Deepgram \(what): it could not decode the audio. Check that --encoding matches the audio "
                     + "(hark declared \(audioDeclaration))")
-        case 1011 where reason.contains("NET-0001"):
+        // The real reason names the code only in its link (`https://dpgr.am/net0001`).
+        case 1011 where reason.lowercased().contains("net0001") || reason.contains("NET-0001"):
             return .serverError(
                 provider: name,
                 hint: "Deepgram \(what): it received no audio or KeepAlive for about 10 s, usually because the "
