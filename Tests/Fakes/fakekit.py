@@ -104,8 +104,11 @@ def announce(port):
     print(f"LISTENING {port}", flush=True)
 
 
-def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None):
-    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound."""
+def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None, **serve_options):
+    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound.
+
+    `serve_options` go to `websockets.serve` as they are (`subprotocols`, `extra_headers`, ...).
+    """
 
     async def main():
         stop = asyncio.get_running_loop().create_future()
@@ -120,6 +123,7 @@ def run_websocket_server(args, handler, process_request=None, max_size=2**24, pi
             max_size=max_size,
             ping_interval=ping_interval,
             compression=None,
+            **serve_options,
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             announce(port)
