@@ -110,6 +110,11 @@ def run_websocket_server(args, handler, process_request=None, max_size=2**24, pi
     `serve_options` go to `websockets.serve` as they are (`subprotocols`, `extra_headers`, ...).
     """
 
+    # A child inherits its parent's blocked signals: Foundation's Process, spawning from a Swift
+    # test thread, hands over SIGTERM and SIGINT blocked (measured: SigBlk fffffffe3bfbea27), so
+    # FakeServer.stop() would wait forever. Unblock them before relying on them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+
     async def main():
         stop = asyncio.get_running_loop().create_future()
         for sig in (signal.SIGTERM, signal.SIGINT):
