@@ -7,7 +7,7 @@ import Testing
 /// Proves `Tests/Fakes/deepgram.py` speaks Deepgram's protocol (shared/protocols A9), driven by
 /// `Tests/Fakes/wsprobe.py` (hark's own WebSocket client is not used here), and that the
 /// Deepgram adapter understands what the fake says.
-@Suite("Deepgram fake server", .serialized)
+@Suite("Deepgram fake server")
 struct DeepgramFakeTests {
     /// Two utterances in the first five seconds of audio.
     static let script = """
