@@ -125,7 +125,8 @@ struct DeepgramFakeTests {
         let ends = events.compactMap { if case .utteranceEnd(let at) = $0 { at } else { nil } }
         #expect(ends == [1.7, 4.0])
         #expect(events.contains(.speechStarted(at: 3.0)))
-        #expect(events.contains { if case .interim(let segment) = $0 { segment.text == "Hello world," } else { false } })
+        #expect(
+            events.contains { if case .interim(let segment) = $0 { segment.text == "Hello world," } else { false } })
         #expect(decoder.isFinished)
         #expect(Self.types(messages).last == "Metadata")
         #expect(Self.closed(lines).code == 1000)

@@ -128,7 +128,8 @@ struct DeepgramAdapterRequestTests {
             ProviderOptions(
                 credential: "k",
                 parameters: [
-                    ProviderParameter(key: "keyterm", value: "hark"), ProviderParameter(key: "utterance_end_ms", value: "1500"),
+                    ProviderParameter(key: "keyterm", value: "hark"),
+                    ProviderParameter(key: "utterance_end_ms", value: "1500"),
                     ProviderParameter(key: "keyterm", value: "speech to text"),
                     ProviderParameter(key: "smart_format", value: "false"),
                 ]))
@@ -289,8 +290,10 @@ struct DeepgramDecoderTests {
     func longUtteranceNoRepeats() throws {
         let messages = [
             DeepgramFixtures.results([("Hello", 0.5, 0.9)], start: 0, duration: 1, isFinal: false),
-            DeepgramFixtures.results([("Hello", 0.5, 0.9), ("wide", 1.0, 1.4)], start: 0, duration: 1.5, isFinal: false),
-            DeepgramFixtures.results([("Hello", 0.5, 0.9), ("world,", 1.0, 1.4)], start: 0, duration: 2, isFinal: true),
+            DeepgramFixtures.results(
+                [("Hello", 0.5, 0.9), ("wide", 1.0, 1.4)], start: 0, duration: 1.5, isFinal: false),
+            DeepgramFixtures.results(
+                [("Hello", 0.5, 0.9), ("world,", 1.0, 1.4)], start: 0, duration: 2, isFinal: true),
             DeepgramFixtures.results([("this", 2.1, 2.4)], start: 2, duration: 0.5, isFinal: false),
             DeepgramFixtures.results([("this", 2.1, 2.4), ("is", 2.5, 2.6)], start: 2, duration: 1, isFinal: false),
             DeepgramFixtures.results(
@@ -309,7 +312,8 @@ struct DeepgramDecoderTests {
     @Test("UtteranceEnd ends an utterance that never got speech_final, at its last word end")
     func utteranceEndWithoutSpeechFinal() throws {
         let (events, _) = try Self.decode([
-            DeepgramFixtures.results([("Noisy", 1.0, 1.5), ("room", 1.6, 2.395)], start: 0.5, duration: 2, isFinal: true),
+            DeepgramFixtures.results(
+                [("Noisy", 1.0, 1.5), ("room", 1.6, 2.395)], start: 0.5, duration: 2, isFinal: true),
             DeepgramFixtures.utteranceEnd,
             DeepgramFixtures.utteranceEnd,
         ])
@@ -354,7 +358,8 @@ struct DeepgramDecoderTests {
     @Test("channels are assembled separately and labelled, with the speaker when all words agree")
     func channelsAndSpeakers() throws {
         let (events, _) = try Self.decode([
-            DeepgramFixtures.results([("left", 0.1, 0.4)], start: 0, duration: 1, isFinal: true, channel: 0, channels: 2),
+            DeepgramFixtures.results(
+                [("left", 0.1, 0.4)], start: 0, duration: 1, isFinal: true, channel: 0, channels: 2),
             DeepgramFixtures.results(
                 [("right", 0.2, 0.5)], start: 0, duration: 1, isFinal: true, speechFinal: true, channel: 1, channels: 2,
                 speaker: 3),
@@ -381,7 +386,8 @@ struct DeepgramDecoderTests {
     @Test("Metadata reports the request id, ends an open utterance and marks the stream finished")
     func metadataFinishes() throws {
         let (events, finished) = try Self.decode([
-            DeepgramFixtures.results([("last", 4.0, 4.3), ("words", 4.3, 4.8)], start: 3.5, duration: 1.5, isFinal: true),
+            DeepgramFixtures.results(
+                [("last", 4.0, 4.3), ("words", 4.3, 4.8)], start: 3.5, duration: 1.5, isFinal: true),
             DeepgramFixtures.metadata,
         ])
         #expect(finished)
@@ -507,7 +513,8 @@ struct DeepgramErrorTests {
     @Test("402 and 403 are permission problems with what to do")
     func paymentAndPermission() throws {
         let payment = try Self.error(
-            Self.rejected(402, #"{"err_code":"ASR_PAYMENT_REQUIRED","err_msg":"Project does not have enough credits."}"#))
+            Self.rejected(
+                402, #"{"err_code":"ASR_PAYMENT_REQUIRED","err_msg":"Project does not have enough credits."}"#))
         let forbidden = try Self.error(
             Self.rejected(403, #"{"err_code":"INSUFFICIENT_PERMISSIONS","err_msg":"No access to the model."}"#))
         guard case .permissionDenied(_, let paymentHint) = payment,

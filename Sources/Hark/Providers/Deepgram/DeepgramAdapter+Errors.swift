@@ -32,7 +32,9 @@ extension DeepgramAdapter {
         case .grpcStatus(let code, let message):
             return .protocolError(
                 provider: name,
-                hint: "gRPC status \(code) (\(message)) from a WebSocket provider; this is a bug in hark, please report it")
+                hint:
+                    "gRPC status \(code) (\(message)) from a WebSocket provider; this is a bug in hark, please report it"
+            )
         }
     }
 

@@ -37,11 +37,11 @@ package struct DeepgramAdapter: ProviderAdapter {
 
     /// Path of the live (Nova) socket; `/v2/listen` is Flux, a different protocol.
     static let path = "/v1/listen"
-    /// Silence after which hark sends `KeepAlive`. Deepgram closes after ~10 s without data and
-    /// advises 3–5 s; 5 s is what its SDKs and LiveKit use, leaving 5 s of margin.
+    /// Silence after which hark sends `KeepAlive`.
+    ///
+    /// Deepgram closes after ~10 s without data and advises 3–5 s; 5 s is what its SDKs and
+    /// LiveKit use, leaving 5 s of margin.
     static let keepAliveInterval = Duration.seconds(5)
-    /// Query parameters hark owns because they describe the audio it sends.
-    static let audioParameterKeys: Set<String> = ["encoding", "sample_rate", "channels"]
 
     package let audio: AudioRequirements
     /// The full URL, query included; built once so a bad `--endpoint` fails before connecting.
