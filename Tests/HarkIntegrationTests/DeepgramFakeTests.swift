@@ -198,4 +198,39 @@ struct DeepgramFakeTests {
         #expect(messages.first?.contains("unknown variant `KeepAlive `") == true)
         #expect(Self.closed(lines).code == 1000)
     }
+
+    @Test("reject-429 for the first attempt only gives Retry-After, which the adapter passes on; the next is accepted")
+    func rateLimitedOnce() throws {
+        let fake = try Self.startFake(["reject-429", "reject-times=1", "retry-after=7"])
+        defer { fake.stop() }
+        let adapter = try Self.adapter(fake)
+        let request = try adapter.connectionRequest()
+        let first = try #require(try Self.probe(url: request.url, headers: request.headers, handshakeOnly: true).first)
+        #expect(first["status"] as? Int == 429)
+        let headers = (first["headers"] as? [[String]] ?? []).map { HTTPHeader($0[0], $0[1]) }
+        let error = adapter.error(
+            for: .handshakeRejected(status: 429, headers: headers, body: first["body"] as? String ?? ""))
+        #expect(error == .rateLimited(provider: "Deepgram", retryAfter: 7, hint: Self.hint(of: error)))
+        let second = try Self.probe(url: request.url, headers: request.headers, handshakeOnly: true)
+        #expect(second.first?["status"] as? Int == 101)
+    }
+
+    @Test("drop-after-bytes breaks the first stream without a close frame and leaves the next one alone")
+    func dropFirstStreamOnly() throws {
+        let fake = try Self.startFake(["drop-after-bytes=32000"])
+        defer { fake.stop() }
+        let request = try Self.adapter(fake).connectionRequest()
+        let plan: [[String: Any]] = [Self.silence(2), ["text": #"{"type":"CloseStream"}"#], ["wait_close": 10]]
+        let dropped = try Self.probe(url: request.url, headers: request.headers, plan: plan)
+        #expect(Self.closed(dropped).code == 1006)
+        #expect(!Self.types(Self.messages(dropped)).contains("Metadata"))
+        let next = try Self.probe(url: request.url, headers: request.headers, plan: plan)
+        #expect(Self.closed(next).code == 1000)
+        #expect(Self.types(Self.messages(next)).last == "Metadata")
+        #expect(fake.recordedEvents().contains { $0["event"] as? String == "drop" && $0["conn"] as? Int == 1 })
+    }
+
+    static func hint(of error: ProviderError) -> String {
+        if case .rateLimited(_, _, let hint) = error { hint } else { "" }
+    }
 }
