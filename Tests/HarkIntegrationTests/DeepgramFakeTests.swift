@@ -230,6 +230,88 @@ struct DeepgramFakeTests {
         #expect(fake.recordedEvents().contains { $0["event"] as? String == "drop" && $0["conn"] as? Int == 1 })
     }
 
+    /// 16 kHz 16-bit mono: `silence` s of zeros, `tone` s of a 440 Hz sine at a third of full scale, `silence` again.
+    static func toneBetweenSilences(silence: Double, tone: Double) -> Data {
+        let rate = 16000.0
+        var samples = [Int16](repeating: 0, count: Int(silence * rate))
+        samples += (0..<Int(tone * rate)).map { Int16(10_000 * sin(2 * Double.pi * 440 * Double($0) / rate)) }
+        samples += [Int16](repeating: 0, count: Int(silence * rate))
+        return samples.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+
+    @Test("without a script the energy detector reports a tone as 'utterance 1' at the tone's times")
+    func energyDetectorWithoutScript() throws {
+        let fake = try FakeServer(script: "deepgram.py")
+        defer { fake.stop() }
+        let adapter = try Self.adapter(fake)
+        let request = try adapter.connectionRequest()
+        let audio = try PackagePaths.temporaryDirectory("hark-tone").appendingPathComponent("tone.raw")
+        try Self.toneBetweenSilences(silence: 1, tone: 1.5).write(to: audio)
+        let lines = try Self.probe(
+            url: request.url, headers: request.headers,
+            plan: [["audio": audio.path, "chunk": 3200]] + adapter.finishMessages().map(Self.text) + [
+                ["wait_close": 10]
+            ])
+        var decoder = adapter.makeDecoder()
+        var events: [TranscriptEvent] = []
+        for message in Self.messages(lines) { events += try decoder.decode(.text(message)) }
+        let finals = events.compactMap { if case .final(let segment) = $0 { segment } else { nil } }
+        #expect(finals.map(\.text) == ["utterance 1"])
+        #expect(finals.first?.start == 1.0)
+        #expect(finals.first?.end == 2.5)
+        #expect(events.contains(.speechStarted(at: 1.0)))
+        #expect(decoder.isFinished)
+    }
+
+    @Test("Ogg Opus without an encoding parameter is timed from its pages; other bytes close 1008 DATA-0000")
+    func oggOpusTimedAndGarbageRejected() throws {
+        let fake = try Self.startFake()
+        defer { fake.stop() }
+        let adapter = try DeepgramAdapter(
+            options: ProviderOptions(credential: "test-key", endpoint: fake.endpoint(), encoding: .opus))
+        let request = try adapter.connectionRequest()
+        let directory = try PackagePaths.temporaryDirectory("hark-ogg")
+        let wav = directory.appendingPathComponent("speechless.wav")
+        let ogg = directory.appendingPathComponent("speechless.ogg")
+        // A WAV header in front of 2.5 s of silence, encoded by opus-tools like hark's Ogg pages.
+        let pcm = Data(count: 80_000)
+        var header = Data("RIFF".utf8)
+        func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.littleEndian) { header.append(contentsOf: $0) }
+        }
+        append(UInt32(36 + pcm.count))
+        header.append(contentsOf: Array("WAVEfmt ".utf8))
+        append(UInt32(16))
+        append(UInt16(1))
+        append(UInt16(1))
+        append(UInt32(16000))
+        append(UInt32(32000))
+        append(UInt16(2))
+        append(UInt16(16))
+        header.append(contentsOf: Array("data".utf8))
+        append(UInt32(pcm.count))
+        try (header + pcm).write(to: wav)
+        let encoded = try CommandRunner.run("/usr/bin/opusenc", ["--quiet", wav.path, ogg.path])
+        #expect(encoded.status == 0, "opusenc failed: \(encoded.stderr)")
+        let lines = try Self.probe(
+            url: request.url, headers: request.headers,
+            plan: [["audio": ogg.path, "chunk": 1000]] + adapter.finishMessages().map(Self.text) + [
+                ["wait_close": 10]
+            ])
+        var decoder = adapter.makeDecoder()
+        var finals: [String] = []
+        for message in Self.messages(lines) {
+            for case .final(let segment) in try decoder.decode(.text(message)) { finals.append(segment.text) }
+        }
+        #expect(finals == ["Hello world, this is hark."])
+        #expect(Self.closed(lines).code == 1000)
+
+        let garbage = try Self.probe(
+            url: request.url, headers: request.headers, plan: [["binary_hex": "00010203"], ["wait_close": 10]])
+        #expect(Self.closed(garbage).code == 1008)
+        #expect(Self.closed(garbage).reason?.contains("DATA-0000") == true)
+    }
+
     static func hint(of error: ProviderError) -> String {
         if case .rateLimited(_, _, let hint) = error { hint } else { "" }
     }
