@@ -60,7 +60,9 @@ Scenarios (`--scenario`, repeatable or comma-separated):
 
 Recorded under --record DIR (fakekit convention): events.jsonl with `open` (path, query,
 headers), `reject`, `text`, `binary` (length), `sent` (each server message), `close` (code and
-reason the fake sent), `client-close`, `drop`, `idle-timeout`; audio-<n>.bin and audio.bin.
+reason the fake sent), `client-close`, `drop`, `idle-timeout`, `scenario` (close-1011-after),
+`ignored` (frames after the stream ended); audio-<n>.bin and audio.bin. Connection numbers count
+every upgrade attempt, rejected ones included; "first stream" means the first accepted one.
 
 Deviations from the real service (deliberate or unknown):
 - No recognition: text comes from the script or the energy detector; results are sent as soon as
