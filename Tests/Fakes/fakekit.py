@@ -31,8 +31,9 @@ import threading
 
 import websockets
 
-# A fake started from a Swift test thread inherits that thread's blocked signals; SIGTERM would
-# then never arrive and the test waiting for the fake to stop would hang.
+# A child inherits its parent's blocked signals: Foundation's Process, spawning from a Swift
+# test thread, hands over SIGTERM and SIGINT blocked (measured: SigBlk fffffffe3bfbea27), so
+# FakeServer.stop() would wait forever. Unblock them before relying on them.
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
 
@@ -108,8 +109,11 @@ def announce(port):
     print(f"LISTENING {port}", flush=True)
 
 
-def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None):
-    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound."""
+def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None, **serve_options):
+    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound.
+
+    `serve_options` go to `websockets.serve` as they are (`subprotocols`, `extra_headers`, ...).
+    """
 
     async def main():
         stop = asyncio.get_running_loop().create_future()
@@ -124,6 +128,7 @@ def run_websocket_server(args, handler, process_request=None, max_size=2**24, pi
             max_size=max_size,
             ping_interval=ping_interval,
             compression=None,
+            **serve_options,
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             announce(port)

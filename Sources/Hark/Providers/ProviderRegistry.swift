@@ -4,6 +4,7 @@
 /// set, so the offline `local` stays last.
 package enum ProviderRegistry {
     package static let adapters: [any ProviderAdapter.Type] = [
+        DeepgramAdapter.self,
         AssemblyAIAdapter.self,
         OpenAIAdapter.self,
         LocalAdapter.self,
