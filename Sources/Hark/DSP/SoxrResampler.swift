@@ -10,7 +10,7 @@ import CSoxr
 /// for `n` input samples, whatever block sizes came in. libsoxr alone can end a few samples
 /// off, and over a long session that would drift the timeline the provider's times map onto.
 /// Output sample `k` sits at input time `k / outputRate` (libsoxr compensates its own delay).
-package final class SoxrResampler {
+package final class SoxrResampler: Resampler {
     package let inputRate: Int
     package let outputRate: Int
     /// Nil when both rates are equal: samples pass through untouched.

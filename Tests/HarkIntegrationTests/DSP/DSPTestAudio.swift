@@ -1,0 +1,112 @@
+import Foundation
+import HarkTestSupport
+import Testing
+
+/// Audio made and measured for the DSP tests: tones, speech from espeak-ng, WAV files, levels.
+enum DSPTestAudio {
+    /// A sine at `frequency` Hz.
+    static func tone(frequency: Double, amplitude: Float = 0.5, seconds: Double, rate: Int) -> [Float] {
+        let count = Int(seconds * Double(rate))
+        let step = 2 * Double.pi * frequency / Double(rate)
+        return (0..<count).map { amplitude * Float(sin(step * Double($0))) }
+    }
+
+    /// Root mean square of `samples`, skipping `margin` samples at each end (filter transients).
+    static func rms(_ samples: [Float], margin: Int = 0) -> Double {
+        let slice = samples.dropFirst(margin).dropLast(margin)
+        guard !slice.isEmpty else { return 0 }
+        let sum = slice.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return (sum / Double(slice.count)).squareRoot()
+    }
+
+    static func decibels(_ ratio: Double) -> Double { 20 * log10(max(ratio, 1e-30)) }
+
+    /// Mono samples and rate of a 16-bit PCM WAV file.
+    static func readWAV(_ url: URL) throws -> (samples: [Float], rate: Int) {
+        let data = try Data(contentsOf: url)
+        let bytes = [UInt8](data)
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        try #require(bytes.count > 44 && String(decoding: bytes[0..<4], as: UTF8.self) == "RIFF")
+        var position = 12
+        var rate = 0
+        var channels = 1
+        while position + 8 <= bytes.count {
+            let id = String(decoding: bytes[position..<position + 4], as: UTF8.self)
+            let size = u32(position + 4)
+            if id == "fmt " {
+                channels = u16(position + 10)
+                rate = u32(position + 12)
+                try #require(u16(position + 22) == 16, "only 16-bit WAV")
+            } else if id == "data" {
+                // espeak-ng and opusdec may leave a streaming size here; trust the file instead.
+                let end = min(bytes.count, position + 8 + size)
+                var samples: [Float] = []
+                var index = position + 8
+                while index + 2 * channels <= end {
+                    samples.append(Float(Int16(bitPattern: UInt16(u16(index)))) / 32768)
+                    index += 2 * channels
+                }
+                return (samples, rate)
+            }
+            position += 8 + size + (size & 1)
+        }
+        throw CocoaError(.fileReadCorruptFile)
+    }
+
+    /// `text` spoken by espeak-ng, as mono samples at its 22050 Hz.
+    static func speech(_ text: String) throws -> (samples: [Float], rate: Int) {
+        let directory = try PackagePaths.temporaryDirectory("hark-espeak")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let wav = directory.appendingPathComponent("speech.wav")
+        let result = try CommandRunner.run("/usr/bin/espeak-ng", ["-w", wav.path, text])
+        try #require(result.status == 0, "espeak-ng failed: \(result.stderr)")
+        return try readWAV(wav)
+    }
+
+    /// Index of the first sample louder than `threshold`.
+    static func onset(of samples: [Float], threshold: Float = 0.02) -> Int? {
+        samples.firstIndex { abs($0) > threshold }
+    }
+
+    /// Deterministic white noise in [-amplitude, amplitude].
+    static func noise(count: Int, amplitude: Float, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return amplitude * (Float(state >> 40) / Float(1 << 23) * 2 - 1)
+        }
+    }
+
+    /// Pearson correlation of two equally long signals.
+    static func correlation(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+        let n = min(a.count, b.count)
+        guard n > 1 else { return 0 }
+        let x = a.prefix(n).map(Double.init)
+        let y = b.prefix(n).map(Double.init)
+        let mx = x.reduce(0, +) / Double(n)
+        let my = y.reduce(0, +) / Double(n)
+        var sxy = 0.0
+        var sxx = 0.0
+        var syy = 0.0
+        for i in 0..<n {
+            sxy += (x[i] - mx) * (y[i] - my)
+            sxx += (x[i] - mx) * (x[i] - mx)
+            syy += (y[i] - my) * (y[i] - my)
+        }
+        return sxy / max((sxx * syy).squareRoot(), 1e-30)
+    }
+}
+
+/// A small seeded generator so random block sizes repeat.
+struct SeededSplits {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(upTo limit: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(limit)) + 1
+    }
+}
