@@ -15,6 +15,15 @@ package struct VoiceProcessingStage {
     /// Where `pending` begins on the input's timeline: `origin + originOffset / sampleRate`.
     private var origin = 0.0
     private var originOffset = 0
+    /// Frames processed so far, to ignore the detector while it warms up.
+    private var framesProcessed = 0
+
+    /// WebRTC's detector calls the first 70–100 ms of any faint noise "voice" while its noise
+    /// model settles (measured: white noise at -66 and -46 dBFS, levels 0–3), which would open
+    /// the gate at every start. Its decisions for the first 150 ms are ignored; speech there
+    /// still goes out, because the detector keeps flagging it afterwards and the 300 ms
+    /// pre-roll reaches back over the warm-up.
+    static let detectorWarmUpFrames = 15
 
     /// - Throws: `DSPError` when the options are out of range or WebRTC refuses the rate.
     package init(sampleRate: Int, options: AudioProcessingOptions) throws(DSPError) {
@@ -51,7 +60,9 @@ package struct VoiceProcessingStage {
         var start = 0
         while pending.count - start >= frameLength {
             var frame = Array(pending[start..<start + frameLength])
-            let isVoice = try processing.process(&frame)
+            let detected = try processing.process(&frame)
+            let isVoice = detected && framesProcessed >= Self.detectorWarmUpFrames
+            framesProcessed += 1
             let frameBlock = AudioBlock(
                 samples: frame, sampleRate: sampleRate, channels: 1,
                 inputStart: origin + Double(originOffset) / Double(sampleRate))
