@@ -1,6 +1,8 @@
 /// G.711 µ-law: 8 bits a sample, what AssemblyAI takes as `pcm_mulaw` and Deepgram as `mulaw`.
 ///
-/// Pure Swift; the classic segment encoder with a bias of 0x84 and clipping at 32635.
+/// Pure Swift. G.711 defines µ-law on 14-bit samples: each 16-bit sample is rounded to 14 bits,
+/// then coded with the reference segment encoder (bias 33, clip 8159), as sox does; the tests
+/// compare every 16-bit value with sox's output.
 package struct MulawEncoder: AudioPayloadEncoder {
     package init() {}
 
@@ -12,23 +14,18 @@ package struct MulawEncoder: AudioPayloadEncoder {
 
     package mutating func finish() -> [UInt8] { [] }
 
+    /// Top of each segment's range, in biased 14-bit magnitude.
+    private static let segmentEnds = [0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF]
+
     /// One sample in µ-law.
     package static func encode(_ sample: Int16) -> UInt8 {
-        let bias = 0x84
-        let clip = 32_635
-        var value = Int(sample)
-        let sign = value < 0 ? 0x80 : 0
-        if value < 0 { value = -value }
-        value = min(value, clip) + bias
-        // The segment is the position of the highest set bit above bit 7.
-        var exponent = 7
-        var mask = 0x4000
-        while exponent > 0 && value & mask == 0 {
-            exponent -= 1
-            mask >>= 1
-        }
-        let mantissa = (value >> (exponent + 3)) & 0x0F
-        return ~UInt8(sign | (exponent << 4) | mantissa)
+        // Round to 14 bits (the top value would round up out of range).
+        var value = min((Int(sample) + 2) >> 2, 8191)
+        let mask: UInt8 = value < 0 ? 0x7F : 0xFF
+        value = min(abs(value), 8159) + 33
+        guard let segment = segmentEnds.firstIndex(where: { value <= $0 }) else { return 0x7F ^ mask }
+        let code = UInt8(segment << 4) | UInt8((value >> (segment + 1)) & 0x0F)
+        return code ^ mask
     }
 
     /// Decodes one µ-law byte (for tests and round-trip checks).

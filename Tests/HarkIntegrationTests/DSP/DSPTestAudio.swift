@@ -82,19 +82,28 @@ enum DSPTestAudio {
     static func correlation(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
         let n = min(a.count, b.count)
         guard n > 1 else { return 0 }
-        let x = a.prefix(n).map(Double.init)
-        let y = b.prefix(n).map(Double.init)
-        let mx = x.reduce(0, +) / Double(n)
-        let my = y.reduce(0, +) / Double(n)
+        var sx = 0.0
+        var sy = 0.0
         var sxy = 0.0
         var sxx = 0.0
         var syy = 0.0
-        for i in 0..<n {
-            sxy += (x[i] - mx) * (y[i] - my)
-            sxx += (x[i] - mx) * (x[i] - mx)
-            syy += (y[i] - my) * (y[i] - my)
+        var ia = a.startIndex
+        var ib = b.startIndex
+        for _ in 0..<n {
+            let x = Double(a[ia])
+            let y = Double(b[ib])
+            sx += x
+            sy += y
+            sxy += x * y
+            sxx += x * x
+            syy += y * y
+            ia += 1
+            ib += 1
         }
-        return sxy / max((sxx * syy).squareRoot(), 1e-30)
+        let count = Double(n)
+        let covariance = sxy - sx * sy / count
+        let variance = (sxx - sx * sx / count) * (syy - sy * sy / count)
+        return covariance / max(variance.squareRoot(), 1e-30)
     }
 }
 
