@@ -18,6 +18,10 @@ static inline int hark_ope_encoder_set_bitrate(OggOpusEnc *encoder, opus_int32 b
     return ope_encoder_ctl(encoder, OPUS_SET_BITRATE(bitrate));
 }
 
+static inline int hark_ope_encoder_set_complexity(OggOpusEnc *encoder, opus_int32 complexity) {
+    return ope_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(complexity));
+}
+
 static inline int hark_ope_encoder_set_signal_voice(OggOpusEnc *encoder) {
     return ope_encoder_ctl(encoder, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
 }

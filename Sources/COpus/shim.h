@@ -14,6 +14,10 @@ static inline int hark_opus_encoder_set_signal_voice(OpusEncoder *encoder) {
     return opus_encoder_ctl(encoder, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
 }
 
+static inline int hark_opus_encoder_set_complexity(OpusEncoder *encoder, opus_int32 complexity) {
+    return opus_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(complexity));
+}
+
 static inline int hark_opus_encoder_get_lookahead(OpusEncoder *encoder, opus_int32 *samples) {
     return opus_encoder_ctl(encoder, OPUS_GET_LOOKAHEAD(samples));
 }

@@ -64,8 +64,10 @@ package struct AudioPipeline {
     /// What the voice-activity gate did so far (seconds captured, passed, saved); nil when off.
     package var gateStatistics: GateStatistics? { stages?.voice.gateStatistics }
 
-    /// True while audio flows to the provider: always with the gate off; with it on, only while
-    /// speech and its hang-over last. When false the session must send keep-alives itself.
+    /// True while audio flows to the provider.
+    ///
+    /// Always with the gate off; with it on, only while speech and its hang-over last. When
+    /// false the session must send keep-alives itself.
     package var isSending: Bool { stages?.voice.isSending ?? !configuration.processing.voiceActivityGate }
 
     /// Chunks completed by this block.

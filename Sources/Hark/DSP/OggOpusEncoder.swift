@@ -14,9 +14,11 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
     private var finished = false
 
     /// - Parameters:
-    ///   - bitrate: bits per second, or nil for libopus's own choice for the rate.
+    ///   - bitrate: bits per second, or nil for `OpusEncoder.defaultBitrate`.
+    ///   - complexity: libopus's effort, 0–10.
     /// - Throws: `DSPError.unsupportedSampleRate` or `.encoderFailed` with libopusenc's text.
-    package init(sampleRate: Int, bitrate: Int? = nil) throws(DSPError) {
+    package init(sampleRate: Int, bitrate: Int? = nil, complexity: Int = OpusEncoder.defaultComplexity) throws(DSPError)
+    {
         // libopusenc resamples anything else to 48 kHz itself; hark only feeds provider rates.
         guard (8_000...192_000).contains(sampleRate) else {
             throw .unsupportedSampleRate(stage: "Ogg Opus encoder", rate: sampleRate, supported: "8000 to 192000 Hz")
@@ -35,9 +37,11 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
         try check(hark_ope_encoder_set_decision_delay(handle, 0), while: "turning off the decision delay")
         try check(hark_ope_encoder_set_comment_padding(handle, 0), while: "setting the comment padding")
         try check(hark_ope_encoder_set_signal_voice(handle), while: "tuning the encoder for voice")
-        if let bitrate {
-            try check(hark_ope_encoder_set_bitrate(handle, Int32(clamping: bitrate)), while: "setting \(bitrate) bit/s")
-        }
+        try check(
+            hark_ope_encoder_set_complexity(handle, Int32(clamping: complexity)),
+            while: "setting complexity \(complexity)")
+        let bitrate = bitrate ?? OpusEncoder.defaultBitrate
+        try check(hark_ope_encoder_set_bitrate(handle, Int32(clamping: bitrate)), while: "setting \(bitrate) bit/s")
     }
 
     deinit {

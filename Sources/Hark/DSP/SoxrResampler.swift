@@ -72,7 +72,8 @@ package final class SoxrResampler: Resampler {
         while consumed < samples.count {
             var used = 0
             let produced = try samples.withUnsafeBufferPointer { input throws(DSPError) -> Int in
-                try run(handle, input: input.baseAddress.map { $0 + consumed }, count: samples.count - consumed,
+                try run(
+                    handle, input: input.baseAddress.map { $0 + consumed }, count: samples.count - consumed,
                     used: &used, capacity: capacity)
             }
             consumed += used
@@ -81,8 +82,9 @@ package final class SoxrResampler: Resampler {
         return takeOutput(limit: exactOutputCount)
     }
 
-    /// Ends the stream: drains libsoxr and pads or trims so the total is exactly
-    /// `round(n · out / in)` samples. The resampler is finished afterwards.
+    /// Ends the stream, draining libsoxr to exactly `round(n · out / in)` samples in total.
+    ///
+    /// Pads or trims the flush as needed; the resampler is finished afterwards.
     package func finish() throws(DSPError) -> [Float] {
         let target = exactOutputCount
         output.removeAll(keepingCapacity: true)

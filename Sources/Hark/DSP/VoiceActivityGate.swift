@@ -52,7 +52,9 @@ package struct VoiceActivityGate: Sendable {
         return []
     }
 
-    /// Ends the stream. `remainder` (audio shorter than a frame, which no detector can judge) is
+    /// Ends the stream, sending a last partial frame only while the gate is open.
+    ///
+    /// `remainder` (audio shorter than a frame, which no detector can judge) is
     /// sent if the gate is open; audio still held is pre-roll that speech never followed and is
     /// not sent. The gate is closed afterwards.
     package mutating func finish(remainder: AudioBlock? = nil) -> [AudioBlock] {

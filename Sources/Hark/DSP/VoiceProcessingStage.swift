@@ -18,6 +18,8 @@ package struct VoiceProcessingStage {
     /// Frames processed so far, to ignore the detector while it warms up.
     private var framesProcessed = 0
 
+    /// Frames at the start whose voice decisions are ignored.
+    ///
     /// WebRTC's detector calls the first 70–100 ms of any faint noise "voice" while its noise
     /// model settles (measured: white noise at -66 and -46 dBFS, levels 0–3), which would open
     /// the gate at every start. Its decisions for the first 150 ms are ignored; speech there
@@ -40,8 +42,10 @@ package struct VoiceProcessingStage {
     /// What the gate did so far; nil when the gate is off.
     package var gateStatistics: GateStatistics? { gate?.statistics }
 
-    /// True while audio is being sent: always with the gate off, while speech (or its hang-over)
-    /// lasts with it on. When false the session must keep the provider's connection alive itself.
+    /// True while audio is being sent.
+    ///
+    /// Always with the gate off; with it on, while speech (or its hang-over) lasts. When false
+    /// the session must keep the provider's connection alive itself.
     package var isSending: Bool { gate?.isOpen ?? true }
 
     /// Takes mono audio at `sampleRate`; returns what goes on to the chunker.

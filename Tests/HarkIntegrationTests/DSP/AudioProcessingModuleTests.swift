@@ -18,7 +18,9 @@ struct AudioProcessingModuleTests {
         return output
     }
 
-    @Test("the float path takes 10 ms frames at any rate hark resamples to", arguments: [8000, 16000, 22050, 24000, 44100, 48000])
+    @Test(
+        "the float path takes 10 ms frames at any rate hark resamples to",
+        arguments: [8000, 16000, 22050, 24000, 44100, 48000])
     func acceptsRates(rate: Int) throws {
         let module = try AudioProcessingModule(
             sampleRate: rate, options: AudioProcessingOptions(voiceActivityGate: true, noiseSuppression: .moderate))
@@ -29,17 +31,22 @@ struct AudioProcessingModuleTests {
 
     @Test("a frame that is not 10 ms long is refused with the library's reason")
     func wrongFrameLength() throws {
-        let module = try AudioProcessingModule(sampleRate: 16000, options: AudioProcessingOptions(voiceActivityGate: true))
+        let module = try AudioProcessingModule(
+            sampleRate: 16000, options: AudioProcessingOptions(voiceActivityGate: true))
         var frame = [Float](repeating: 0, count: 100)
-        #expect(throws: DSPError.audioProcessingFailed(
-            code: -8, reason: "frame is not 10 ms long", while: "processing a 100-sample frame at 16000 Hz")) {
+        #expect(
+            throws: DSPError.audioProcessingFailed(
+                code: -8, reason: "frame is not 10 ms long", while: "processing a 100-sample frame at 16000 Hz")
+        ) {
             try module.process(&frame)
         }
     }
 
     @Test("rates outside 8-96 kHz are refused before the library sees them")
     func refusesRates() {
-        #expect(throws: DSPError.self) { try AudioProcessingModule(sampleRate: 192_000, options: .init(gainControl: true)) }
+        #expect(throws: DSPError.self) {
+            try AudioProcessingModule(sampleRate: 192_000, options: .init(gainControl: true))
+        }
     }
 
     @Test("--denoise lowers steady background noise by more than 10 dB")
@@ -55,19 +62,22 @@ struct AudioProcessingModuleTests {
 
     @Test("--agc raises quiet speech")
     func gainControlRaisesQuietSpeech() throws {
-        let speech = try DSPTestAudio.speech("A quiet voice that the gain control should make louder, one two three four.")
+        let speech = try DSPTestAudio.speech(
+            "A quiet voice that the gain control should make louder, one two three four.")
         let at16k = try SoxrResamplerTests.resample(speech.samples, from: speech.rate, to: 16000)
         let quiet = at16k.map { $0 * 0.03 }
         let output = try Self.process(quiet, rate: 16000, options: AudioProcessingOptions(gainControl: true))
         let gain = DSPTestAudio.decibels(
-            DSPTestAudio.rms(Array(output.suffix(output.count / 2))) / DSPTestAudio.rms(Array(quiet.suffix(output.count / 2))))
+            DSPTestAudio.rms(Array(output.suffix(output.count / 2)))
+                / DSPTestAudio.rms(Array(quiet.suffix(output.count / 2))))
         #expect(gain > 6, "gain \(gain) dB")
     }
 
     @Test("the high-pass filter removes a DC offset and keeps speech-band tones")
     func highPassRemovesDC() throws {
         let tone = DSPTestAudio.tone(frequency: 1000, amplitude: 0.3, seconds: 2, rate: 16000)
-        let output = try Self.process(tone.map { $0 + 0.2 }, rate: 16000, options: AudioProcessingOptions(highPassFilter: true))
+        let output = try Self.process(
+            tone.map { $0 + 0.2 }, rate: 16000, options: AudioProcessingOptions(highPassFilter: true))
         let tail = Array(output.suffix(16000))
         let mean = tail.reduce(0, +) / Float(tail.count)
         #expect(abs(mean) < 0.01, "DC left: \(mean)")

@@ -23,35 +23,7 @@ enum DSPTestAudio {
 
     /// Mono samples and rate of a 16-bit PCM WAV file.
     static func readWAV(_ url: URL) throws -> (samples: [Float], rate: Int) {
-        let data = try Data(contentsOf: url)
-        let bytes = [UInt8](data)
-        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
-        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-        try #require(bytes.count > 44 && String(decoding: bytes[0..<4], as: UTF8.self) == "RIFF")
-        var position = 12
-        var rate = 0
-        var channels = 1
-        while position + 8 <= bytes.count {
-            let id = String(decoding: bytes[position..<position + 4], as: UTF8.self)
-            let size = u32(position + 4)
-            if id == "fmt " {
-                channels = u16(position + 10)
-                rate = u32(position + 12)
-                try #require(u16(position + 22) == 16, "only 16-bit WAV")
-            } else if id == "data" {
-                // espeak-ng and opusdec may leave a streaming size here; trust the file instead.
-                let end = min(bytes.count, position + 8 + size)
-                var samples: [Float] = []
-                var index = position + 8
-                while index + 2 * channels <= end {
-                    samples.append(Float(Int16(bitPattern: UInt16(u16(index)))) / 32768)
-                    index += 2 * channels
-                }
-                return (samples, rate)
-            }
-            position += 8 + size + (size & 1)
-        }
-        throw CocoaError(.fileReadCorruptFile)
+        try WAVFile.read(url)
     }
 
     /// `text` spoken by espeak-ng, as mono samples at its 22050 Hz.

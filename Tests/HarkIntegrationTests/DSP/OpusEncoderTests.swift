@@ -27,7 +27,8 @@ struct OpusEncoderTests {
         let opus = directory.appendingPathComponent("stream.opus")
         let wav = directory.appendingPathComponent("decoded.wav")
         try Data(stream).write(to: opus)
-        let result = try CommandRunner.run("/usr/bin/opusdec", ["--quiet", "--rate", String(rate), opus.path, wav.path])
+        let result = try CommandRunner.run(
+            "/usr/bin/opusdec", ["--quiet", "--rate", String(rate), opus.path, wav.path])
         try #require(result.status == 0, "opusdec failed: \(result.stderr)")
         let decoded = try DSPTestAudio.readWAV(wav)
         #expect(decoded.rate == rate)
@@ -46,7 +47,9 @@ struct OpusEncoderTests {
         return best
     }
 
-    @Test("Ogg Opus decodes to the input: same duration within one 20 ms frame, correlation above 0.9", arguments: [16000, 24000, 48000])
+    @Test(
+        "Ogg Opus decodes to the input: same duration within one 20 ms frame, correlation above 0.9",
+        arguments: [16000, 24000, 48000])
     func oggOpusRoundTrip(rate: Int) throws {
         let (samples, chunks) = try Self.speechChunks(rate: rate)
         let encoder = try OggOpusEncoder(sampleRate: rate, bitrate: 32000)
@@ -69,7 +72,8 @@ struct OpusEncoderTests {
         for (index, chunk) in chunks.enumerated() {
             let bytes = try encoder.encode(chunk)
             sizes.append(bytes.count)
-            #expect(bytes.starts(with: Array("OggS".utf8)), "chunk \(index) gave \(bytes.count) bytes not starting a page")
+            #expect(
+                bytes.starts(with: Array("OggS".utf8)), "chunk \(index) gave \(bytes.count) bytes not starting a page")
             if index == 0 {
                 #expect(bytes.firstRange(of: Array("OpusHead".utf8)) != nil)
                 #expect(bytes.firstRange(of: Array("OpusTags".utf8)) != nil)
@@ -138,8 +142,10 @@ struct MulawEncoderSoxTests {
         try samples.withUnsafeBytes { try Data($0).write(to: raw) }
         let result = try CommandRunner.run(
             "/usr/bin/sox",
-            ["-D", "-t", "raw", "-e", "signed-integer", "-b", "16", "-r", "8000", "-c", "1", raw.path,
-                "-t", "raw", "-e", "mu-law", "-b", "8", encoded.path])
+            [
+                "-D", "-t", "raw", "-e", "signed-integer", "-b", "16", "-r", "8000", "-c", "1", raw.path,
+                "-t", "raw", "-e", "mu-law", "-b", "8", encoded.path,
+            ])
         try #require(result.status == 0, "sox failed: \(result.stderr)")
         let expected = [UInt8](try Data(contentsOf: encoded))
         var encoder = MulawEncoder()

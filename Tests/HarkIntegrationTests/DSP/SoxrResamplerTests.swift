@@ -5,7 +5,8 @@ import Testing
 @Suite("soxr resampler: passband, stopband, exact length and timing")
 struct SoxrResamplerTests {
     /// Resamples `input` in random block sizes, then flushes.
-    static func resample(_ input: [Float], from inputRate: Int, to outputRate: Int, seed: UInt64 = 1) throws -> [Float] {
+    static func resample(_ input: [Float], from inputRate: Int, to outputRate: Int, seed: UInt64 = 1) throws -> [Float]
+    {
         let resampler = try SoxrResampler(inputRate: inputRate, outputRate: outputRate)
         var splits = SeededSplits(seed: seed)
         var output: [Float] = []
@@ -87,7 +88,8 @@ struct SoxrResamplerTests {
                 fed += count
             }
             produced += try resampler.finish().count
-            #expect(produced == (total * outputRate + inputRate / 2) / inputRate, "\(inputRate)->\(outputRate) n=\(total)")
+            #expect(
+                produced == (total * outputRate + inputRate / 2) / inputRate, "\(inputRate)->\(outputRate) n=\(total)")
         }
     }
 
@@ -95,7 +97,8 @@ struct SoxrResamplerTests {
     func outputIsNotDelayed() throws {
         let inputRate = 44100
         let onset = 30_000
-        let input = [Float](repeating: 0, count: onset) + DSPTestAudio.tone(frequency: 1000, seconds: 0.5, rate: inputRate)
+        let input =
+            [Float](repeating: 0, count: onset) + DSPTestAudio.tone(frequency: 1000, seconds: 0.5, rate: inputRate)
         let output = try Self.resample(input, from: inputRate, to: 16000)
         let expected = Double(onset) * 16000 / Double(inputRate)
         let found = try #require(DSPTestAudio.onset(of: output, threshold: 0.05))
@@ -112,7 +115,8 @@ struct SoxrResamplerTests {
 
     @Test("rates outside 8-192 kHz are refused with a message naming the range")
     func unsupportedRateIsRefused() {
-        #expect(throws: DSPError.unsupportedSampleRate(stage: "resampler", rate: 4000, supported: "8000 to 192000 Hz")) {
+        #expect(throws: DSPError.unsupportedSampleRate(stage: "resampler", rate: 4000, supported: "8000 to 192000 Hz"))
+        {
             try SoxrResampler(inputRate: 4000, outputRate: 16000)
         }
     }

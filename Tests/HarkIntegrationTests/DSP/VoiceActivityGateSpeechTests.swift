@@ -51,7 +51,8 @@ struct VoiceActivityGateSpeechTests {
         return segments
     }
 
-    @Test("no word is clipped at speech onset: the pre-roll starts the audio well before the first loud sample",
+    @Test(
+        "no word is clipped at speech onset: the pre-roll starts the audio well before the first loud sample",
         arguments: [0, 1, 2, 3])
     func preRollKeepsOnset(level: Int) throws {
         let input = try Self.paddedSpeech(lead: 2, tail: 3)
@@ -75,7 +76,8 @@ struct VoiceActivityGateSpeechTests {
             let time = Double(index) / Double(input.rate)
             if !segments.contains(where: { $0.start <= time && time < $0.end }) { clipped.append(time) }
         }
-        #expect(clipped.isEmpty, "level \(level): \(clipped.count) loud samples not sent, first at \(clipped.first ?? 0) s")
+        #expect(
+            clipped.isEmpty, "level \(level): \(clipped.count) loud samples not sent, first at \(clipped.first ?? 0) s")
     }
 
     @Test("silence before and after speech is not sent, and the statistics say how much was saved")

@@ -4,10 +4,13 @@ import Testing
 
 @Suite("Voice-activity gate: pre-roll, hang-over, timeline and statistics")
 struct VoiceActivityGateTests {
-    /// 10 ms frames at 1 kHz (10 samples each), sample value = its index, so positions can be checked.
+    /// Runs the gate over 10 ms frames at 1 kHz, one per character of `voice` ('1' = voice).
+    ///
+    /// Each sample's value is its index, so positions can be checked.
     /// Blocks that touch are joined, as the chunker joins them.
     static func run(_ voice: String, preRoll: Int, hangOver: Int) -> (blocks: [AudioBlock], gate: VoiceActivityGate) {
-        var gate = VoiceActivityGate(sampleRate: 1000, preRoll: .milliseconds(preRoll), hangOver: .milliseconds(hangOver))
+        var gate = VoiceActivityGate(
+            sampleRate: 1000, preRoll: .milliseconds(preRoll), hangOver: .milliseconds(hangOver))
         var blocks: [AudioBlock] = []
         for (index, flag) in voice.enumerated() {
             let frame = AudioBlock(
