@@ -7,8 +7,21 @@ struct HarkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hark",
         abstract: "Live speech-to-text in the terminal: from a microphone, a file or standard input.",
-        version: HarkVersion.string
-    )
+        discussion: """
+            Examples:
+              hark                                  listen to the default microphone until Ctrl-C
+              hark speech.wav                       a WAV file, streamed as if live
+              hark --speed max speech.wav           as fast as the provider accepts
+              hark --rate 16000 talk.raw            raw PCM (s16le, mono unless --channels)
+              ffmpeg -i talk.mp3 -f wav - | hark -  anything ffmpeg reads, through stdin
+              hark --format jsonl speech.wav | jq -r 'select(.type=="final") | .text'
+              hark --provider deepgram --model nova-3 --language en speech.wav
 
-    func run() async throws {}
+            Keys come from the environment (DEEPGRAM_API_KEY, ASSEMBLYAI_API_KEY, OPENAI_API_KEY,
+            GOOGLE_APPLICATION_CREDENTIALS) or the configuration file, never from a flag. With
+            none, hark uses the offline 'local' recognizer.
+            """,
+        version: HarkVersion.string,
+        subcommands: [Providers.self, ConfigCommand.self]
+    )
 }

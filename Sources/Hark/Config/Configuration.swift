@@ -1,0 +1,100 @@
+/// How fast a non-live input is streamed.
+package enum StreamingSpeed: Sendable, Equatable, CustomStringConvertible {
+    /// Paced at this multiple of real time (1: as if live).
+    case paced(Double)
+    /// As fast as the provider accepts.
+    case unlimited
+
+    /// Parses `1`, `2.5`, `max`.
+    package init?(_ text: String) {
+        if text.lowercased() == "max" {
+            self = .unlimited
+        } else if let value = Double(text), value > 0, value.isFinite {
+            self = .paced(value)
+        } else {
+            return nil
+        }
+    }
+
+    package var description: String {
+        switch self {
+        case .paced(let factor): factor == factor.rounded() ? String(Int(factor)) : String(factor)
+        case .unlimited: "max"
+        }
+    }
+}
+
+/// What is written to stdout.
+package enum OutputFormat: String, Sendable, Equatable, CaseIterable {
+    case text, jsonl, srt, vtt
+}
+
+/// Settings for one provider, from the configuration file's `providers.NAME` object.
+package struct ProviderSettings: Sendable, Equatable {
+    package var apiKey: String?
+    package var endpoint: String?
+    package var model: String?
+    package var language: String?
+    /// Extra provider parameters (`params`), in file order.
+    package var parameters: [ProviderParameter] = []
+    /// Any other string keys (`region`, `project`, `dictionary`, …) for the adapter.
+    package var settings: [String: String] = [:]
+
+    package init() {}
+}
+
+/// Everything a run needs, after defaults, the configuration file, the environment and the
+/// command line were applied, in that order.
+package struct Configuration: Sendable, Equatable {
+    // Input
+    package var device = "default"
+    package var speed = StreamingSpeed.paced(1)
+    package var chunkMilliseconds = 250
+
+    // Audio processing
+    /// nil: on for a microphone, off for files.
+    package var vad: Bool?
+    package var vadLevel = 1
+    package var preRollMilliseconds = 300
+    package var hangOverMilliseconds = 800
+    /// nil: off; 0–3: noise suppression level.
+    package var denoise: Int?
+    package var agc = false
+    package var highPass = false
+    package var encoding: AudioEncoding?
+    package var bitrate: Int?
+
+    // Provider
+    /// nil: the first provider with a key, else `local`.
+    package var provider: String?
+    package var providers: [String: ProviderSettings] = [:]
+
+    // Output
+    package var format = OutputFormat.text
+    /// nil: interim text on a terminal only.
+    package var interim: Bool?
+    package var timestamps = false
+    package var color = true
+    package var outputFile: String?
+    package var appendOutput = false
+    package var saveAudio: String?
+    package var meter = false
+
+    // Network and reliability
+    package var proxy: String?
+    package var caBundle: String?
+    package var connectTimeoutSeconds = 10.0
+    package var retryBaseSeconds = 0.5
+    package var retryCapSeconds = 30.0
+    /// nil: unlimited for a microphone, 5 for files.
+    package var retryAttempts: Int?
+    package var replaySeconds = 120.0
+    package var finishTimeoutSeconds = 10.0
+
+    package init() {}
+
+    /// The settings for a provider (empty when the file has none).
+    package func settings(for provider: String) -> ProviderSettings {
+        providers[provider] ?? ProviderSettings()
+    }
+}

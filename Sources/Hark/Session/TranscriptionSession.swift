@@ -1,0 +1,470 @@
+import Synchronization
+
+/// Opens a link for a connection request; the CLI passes the real one (WebSocket, gRPC,
+/// in-process), tests pass in-memory links.
+package typealias LinkOpener = @Sendable (_ adapter: any ProviderAdapter, _ request: ConnectionRequest) async throws ->
+    any ProviderLink
+
+/// Makes the payload encoder for one connection.
+package typealias PayloadEncoderFactory = @Sendable (_ requirements: AudioRequirements) throws ->
+    any AudioPayloadEncoder
+
+/// Limits and timers of a run.
+package struct SessionOptions: Sendable {
+    package var backoff: Backoff
+    /// Seconds of unacknowledged audio kept for replay after a reconnect.
+    package var replayCapacity: Double
+    /// Live sources drop the oldest audio when the backlog is full; files wait instead.
+    package var dropsOldestWhenFull: Bool
+    /// How long to wait for the provider's last results after asking it to finish.
+    package var finishTimeout: Duration
+    /// How long to wait for a provider that must confirm its session before audio flows.
+    package var readyTimeout: Duration
+    /// A connection that sends nothing for this long while audio flows is treated as dead.
+    package var silentServerTimeout: Duration?
+    /// A connection that lived this long resets the backoff.
+    package var healthyAfter: Duration
+    /// Rotate to a new provider session before this age (from the provider's maximum session
+    /// length): after the first final past 85 % of it, or at 95 % regardless.
+    package var sessionLimit: Duration?
+
+    package init(
+        backoff: Backoff = Backoff(), replayCapacity: Double = 120, dropsOldestWhenFull: Bool = false,
+        finishTimeout: Duration = .seconds(10), readyTimeout: Duration = .seconds(10),
+        silentServerTimeout: Duration? = .seconds(30), healthyAfter: Duration = .seconds(10),
+        sessionLimit: Duration? = nil
+    ) {
+        self.backoff = backoff
+        self.replayCapacity = replayCapacity
+        self.dropsOldestWhenFull = dropsOldestWhenFull
+        self.finishTimeout = finishTimeout
+        self.readyTimeout = readyTimeout
+        self.silentServerTimeout = silentServerTimeout
+        self.healthyAfter = healthyAfter
+        self.sessionLimit = sessionLimit
+    }
+}
+
+/// One transcription run: audio from a source through the pipeline to a provider, events back.
+///
+/// The session is the only owner of links and the tasks around them. It connects while capture
+/// already runs (audio waits in the backlog), sends chunks, keeps idle sessions alive, maps
+/// provider times onto the input timeline, reconnects with backoff after transient failures and
+/// replays every chunk the provider had not finalized, and at the end asks the provider to
+/// finish and waits for its last results. Adapters stay free of I/O.
+package struct TranscriptionSession: Sendable {
+    package let adapter: any ProviderAdapter
+    package let options: SessionOptions
+    private let openLink: LinkOpener
+    private let makeEncoder: PayloadEncoderFactory
+
+    package init(
+        adapter: any ProviderAdapter, options: SessionOptions, openLink: @escaping LinkOpener,
+        makeEncoder: @escaping PayloadEncoderFactory
+    ) {
+        self.adapter = adapter
+        self.options = options
+        self.openLink = openLink
+        self.makeEncoder = makeEncoder
+    }
+
+    /// Runs until the input ends (or `stop` is requested) and the provider has delivered its
+    /// last results.
+    /// - Parameters:
+    ///   - source: where audio comes from.
+    ///   - makePipeline: makes the pipeline that turns the source's blocks into chunks at the
+    ///     provider's rate (made inside the task that owns it: its C stages are not Sendable).
+    ///   - stop: a graceful stop request (Ctrl-C).
+    ///   - emit: receives every event, with times on the input timeline, in order.
+    ///   - observe: sees every block read from the source (recording, level meter, progress).
+    /// - Throws: `SessionError` when the provider fails for good.
+    package func run(
+        source: any AudioSource, makePipeline: @escaping @Sendable () throws -> AudioPipeline, stop: StopRequest,
+        emit: @escaping @Sendable (TranscriptEvent) -> Void, observe: (@Sendable (AudioBlock) -> Void)? = nil
+    ) async throws -> SessionOutcome {
+        let backlog = AudioBacklog(
+            capacity: options.replayCapacity, dropsOldestWhenFull: options.dropsOldestWhenFull)
+        let captured = LockedValue<Double>(0)
+        let sourceError = LockedValue<AudioSourceError?>(nil)
+        let reconnects = LockedValue(0)
+
+        try await withThrowingTaskGroup(of: RunPart.self) { group in
+            group.addTask {
+                try await Self.feed(
+                    source: source, makePipeline: makePipeline, backlog: backlog, stop: stop, captured: captured,
+                    sourceError: sourceError, emit: emit, observe: observe)
+                return .input
+            }
+            group.addTask {
+                try await self.transcribe(backlog: backlog, reconnects: reconnects, emit: emit)
+                return .transcript
+            }
+            group.addTask {
+                // Wakes the sender once a second so keep-alive and silence timers are checked
+                // even when no audio arrives.
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(1))
+                    backlog.wake()
+                }
+                return .timer
+            }
+            // The run ends when the transcript is complete, or when anything throws.
+            do {
+                while let part = try await group.next() {
+                    if part == .transcript { break }
+                }
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+            while let _ = try? await group.next() {}
+        }
+        let lost = backlog.lostRanges
+        let summary = SessionSummary(
+            secondsCaptured: captured.withLock { $0 }, secondsSent: backlog.secondsSent,
+            secondsLost: lost.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) },
+            reconnects: reconnects.withLock { $0 })
+        emit(.status(.summary(summary)))
+        return SessionOutcome(summary: summary, sourceError: sourceError.withLock { $0 }, lostRanges: lost)
+    }
+
+    private enum RunPart: Sendable {
+        case input, transcript, timer
+    }
+
+    // MARK: - Capture side
+
+    /// Reads the source through the pipeline into the backlog until the input ends, fails, or a
+    /// stop is requested; then flushes the pipeline and marks the end of the input.
+    private static func feed(
+        source: any AudioSource, makePipeline: @escaping @Sendable () throws -> AudioPipeline, backlog: AudioBacklog,
+        stop: StopRequest,
+        captured: LockedValue<Double>, sourceError: LockedValue<AudioSourceError?>,
+        emit: @escaping @Sendable (TranscriptEvent) -> Void, observe: (@Sendable (AudioBlock) -> Void)?
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var pipeline = try makePipeline()
+                do {
+                    for try await block in source.blocks() {
+                        captured.withLock { $0 += block.duration }
+                        observe?(block)
+                        for chunk in try pipeline.process(block) {
+                            await Self.append(chunk, to: backlog, emit: emit)
+                        }
+                    }
+                } catch let error as AudioSourceError {
+                    // Everything read before the failure is still transcribed; the error is
+                    // reported after that.
+                    sourceError.withLock { $0 = error }
+                }
+                // Reached at the end of the input, and when a stop cancelled the reading.
+                for chunk in try pipeline.finish() {
+                    await Self.append(chunk, to: backlog, emit: emit)
+                }
+                backlog.finishInput()
+            }
+            group.addTask {
+                await stop.wait()
+            }
+            // Whichever ends first: the input, or a stop request that cancels the reading.
+            try await group.next()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    private static func append(
+        _ chunk: AudioChunk, to backlog: AudioBacklog, emit: @Sendable (TranscriptEvent) -> Void
+    ) async {
+        if let lost = await backlog.append(chunk) {
+            emit(
+                .status(
+                    .audioLost(
+                        from: lost.lowerBound, to: lost.upperBound,
+                        reason: "the provider was unreachable for longer than the replay buffer holds")))
+        }
+    }
+
+    // MARK: - Provider side
+
+    /// Connects, streams, and reconnects until the provider has finished the whole input.
+    private func transcribe(
+        backlog: AudioBacklog, reconnects: LockedValue<Int>, emit: @escaping @Sendable (TranscriptEvent) -> Void
+    ) async throws {
+        let descriptor = type(of: adapter).descriptor
+        let lastFinalEnd = LockedValue<Double>(-1)
+        var attempt = 0
+        var generation = 0
+        while true {
+            let started = ContinuousClock.now
+            do {
+                let request = try adapter.connectionRequest()
+                let link = try await openLink(adapter, request)
+                emit(.status(.connected(provider: descriptor.name, requestID: nil)))
+                try await stream(
+                    over: link, backlog: backlog, generation: generation, lastFinalEnd: lastFinalEnd, emit: emit)
+                return
+            } catch is SessionRotation {
+                // Planned: a fresh session before the provider's limit, at once, replaying
+                // what the old one had not finalized. Not a failure, so no backoff.
+                generation += 1
+                backlog.rewind()
+                continue
+            } catch {
+                try Task.checkCancellation()
+                let failure = providerError(for: error)
+                if ContinuousClock.now - started >= options.healthyAfter { attempt = 0 }
+                attempt += 1
+                switch RetryPolicy.verdict(for: failure) {
+                case .fail:
+                    throw SessionError.providerFailed(failure)
+                case .retry(let after):
+                    guard options.backoff.allows(attempt: attempt) else {
+                        throw SessionError.providerUnavailable(failure, attempts: attempt)
+                    }
+                    var generator = SystemRandomNumberGenerator()
+                    let delay = options.backoff.delay(attempt: attempt, minimum: after, using: &generator)
+                    emit(.status(.reconnecting(reason: failure.description, delay: delay, attempt: attempt)))
+                    try await Task.sleep(for: .milliseconds(Int((delay * 1000).rounded())))
+                    reconnects.withLock { $0 += 1 }
+                    generation += 1
+                    backlog.rewind()
+                }
+            }
+        }
+    }
+
+    /// What an error from a link or decoder means.
+    private func providerError(for error: any Error) -> ProviderError {
+        let name = type(of: adapter).descriptor.displayName
+        switch error {
+        case let error as ProviderError: return error
+        case let failure as LinkFailure: return adapter.error(for: failure)
+        case let error as SessionTimeout: return .unavailable(provider: name, hint: error.description)
+        default: return .protocolError(provider: name, hint: String(describing: error))
+        }
+    }
+
+    /// One connection: sends audio from the backlog and decodes results until the provider has
+    /// finished (returns) or the link fails (throws).
+    private func stream(
+        over link: any ProviderLink, backlog: AudioBacklog, generation: Int, lastFinalEnd: LockedValue<Double>,
+        emit: @escaping @Sendable (TranscriptEvent) -> Void
+    ) async throws {
+        let timeline = LockedValue(StreamTimeline())
+        let ready = AsyncSignal()
+        let finishSent = AsyncSignal()
+        let lastHeard = LockedValue(ContinuousClock.now)
+        let rotation = RotationClock(limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
+        let adapter = self.adapter
+        let options = self.options
+        let makeEncoder = self.makeEncoder
+
+        do {
+            for message in adapter.openingMessages() { try await link.send(message) }
+            try await withThrowingTaskGroup(of: ConnectionEnd.self) { group in
+                group.addTask {
+                    var decoder = adapter.makeDecoder()
+                    if decoder.isReady { ready.signal() }
+                    for try await message in link.inbound {
+                        lastHeard.withLock { $0 = .now }
+                        let events = try decoder.decode(message)
+                        if decoder.isReady { ready.signal() }
+                        for event in events {
+                            Self.deliver(
+                                event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
+                                replaying: generation > 0, emit: emit)
+                            if case .final = event { rotation.finalArrived() }
+                        }
+                        if decoder.isFinished { return .finished }
+                    }
+                    return .closedByProvider
+                }
+                group.addTask {
+                    try await Self.send(
+                        adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
+                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, options: options)
+                    finishSent.signal()
+                    return .finishSent
+                }
+                group.addTask {
+                    // Bounds the wait for the last results once the finish messages are out.
+                    await finishSent.wait()
+                    try await Task.sleep(for: options.finishTimeout)
+                    return .finishTimedOut
+                }
+                var sentFinish = false
+                while let end = try await group.next() {
+                    switch end {
+                    case .finishSent:
+                        sentFinish = true
+                    case .finished, .finishTimedOut:
+                        group.cancelAll()
+                        backlog.acknowledgeAll()
+                        return
+                    case .closedByProvider:
+                        group.cancelAll()
+                        if sentFinish {
+                            backlog.acknowledgeAll()
+                            return
+                        }
+                        // A clean close we did not ask for (a session limit): reconnect and replay.
+                        throw LinkFailure.closed(code: 1000, reason: "closed by the provider before the end of the input")
+                    }
+                }
+            }
+        } catch {
+            await link.abort()
+            throw error
+        }
+        await link.close()
+    }
+
+    private enum ConnectionEnd: Sendable {
+        case finished, closedByProvider, finishSent, finishTimedOut
+    }
+
+    /// The sending half of a connection.
+    private static func send(
+        adapter: any ProviderAdapter, encoder: consuming any AudioPayloadEncoder, link: any ProviderLink,
+        backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
+        lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, options: SessionOptions
+    ) async throws {
+        var encoder = encoder
+        if adapter.waitsForReady {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await ready.wait()
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: options.readyTimeout)
+                    return false
+                }
+                let confirmed = try await group.next() ?? false
+                group.cancelAll()
+                if !confirmed { throw SessionTimeout(phase: "waiting for the provider to confirm the session") }
+            }
+        }
+        var lastAudio = ContinuousClock.now
+        var lastKeepAlive = ContinuousClock.now
+        var lastInputEnd: Double = 0
+        var sentAudio = false
+        while true {
+            try Task.checkCancellation()
+            if rotation.isDue { throw SessionRotation() }
+            switch await backlog.next() {
+            case .chunk(let chunk):
+                timeline.withLock { $0.append(inputStart: chunk.inputStart, duration: chunk.duration) }
+                let payload = try encoder.encode(chunk)
+                if !payload.isEmpty {
+                    for message in adapter.audioMessages(payload) { try await link.send(message) }
+                }
+                if !sentAudio { lastHeard.withLock { $0 = .now } }
+                sentAudio = true
+                lastAudio = .now
+                lastInputEnd = chunk.inputEnd
+            case .idle:
+                let now = ContinuousClock.now
+                switch adapter.keepAlive {
+                case .none:
+                    break
+                case .message(let message, let interval):
+                    if now - lastAudio >= interval, now - lastKeepAlive >= interval {
+                        try await link.send(message)
+                        lastKeepAlive = now
+                    }
+                case .silence(let interval):
+                    if now - lastAudio >= interval, now - lastKeepAlive >= interval {
+                        let silence = AudioChunk(
+                            samples: [Int16](repeating: 0, count: adapter.audio.sampleRate / 10),
+                            sampleRate: adapter.audio.sampleRate, inputStart: lastInputEnd)
+                        timeline.withLock { $0.appendFiller(duration: silence.duration, at: lastInputEnd) }
+                        let payload = try encoder.encode(silence)
+                        for message in adapter.audioMessages(payload) { try await link.send(message) }
+                        lastKeepAlive = now
+                    }
+                }
+                if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit,
+                    now - lastHeard.withLock({ $0 }) >= limit
+                {
+                    throw SessionTimeout(phase: "waiting for the provider: it sent nothing for \(limit) while audio flowed")
+                }
+            case .endOfInput:
+                let tail = try encoder.finish()
+                if !tail.isEmpty {
+                    for message in adapter.audioMessages(tail) { try await link.send(message) }
+                }
+                for message in adapter.finishMessages() { try await link.send(message) }
+                return
+            }
+        }
+    }
+
+    /// Maps an event onto the input timeline, drops what a replay repeats, acknowledges
+    /// finalized audio, and emits it.
+    private static func deliver(
+        _ event: TranscriptEvent, timeline: LockedValue<StreamTimeline>, backlog: AudioBacklog,
+        lastFinalEnd: LockedValue<Double>, replaying: Bool, emit: @Sendable (TranscriptEvent) -> Void
+    ) {
+        let mapped = timeline.withLock { $0.map(event) }
+        guard case .final(var segment) = mapped else {
+            emit(mapped)
+            return
+        }
+        let previousEnd = lastFinalEnd.withLock { $0 }
+        if replaying, segment.start < previousEnd - 0.005 {
+            // A reconnect re-sent audio the provider had partly finalized before: keep only
+            // the words that end after what was already printed.
+            if segment.end <= previousEnd + 0.005 { return }
+            if !segment.words.isEmpty {
+                segment.words = segment.words.filter { $0.end > previousEnd + 0.005 }
+                guard let first = segment.words.first else { return }
+                segment.text = segment.words.map(\.text).joined(separator: " ")
+                segment.start = first.start
+            }
+        }
+        if !segment.text.isEmpty || !segment.words.isEmpty {
+            lastFinalEnd.withLock { $0 = max($0, segment.end) }
+            emit(.final(segment))
+        }
+        backlog.acknowledge(through: segment.end)
+    }
+}
+
+/// Thrown inside a connection to replace it with a fresh provider session before the
+/// provider's own limit ends it.
+struct SessionRotation: Error {}
+
+/// When a connection should be rotated: after a final once it is past 85 % of the provider's
+/// session limit (a clean cut between utterances), or at 95 % whatever is happening.
+final class RotationClock: Sendable {
+    private let started = ContinuousClock.now
+    private let soft: Duration?
+    private let hard: Duration?
+    private let finalPastSoft = LockedValue(false)
+
+    init(limit: Duration?) {
+        soft = limit.map { $0 * 0.85 }
+        hard = limit.map { $0 * 0.95 }
+    }
+
+    /// Called for every final: one past the soft limit makes rotation due.
+    func finalArrived() {
+        guard let soft, ContinuousClock.now - started >= soft else { return }
+        finalPastSoft.withLock { $0 = true }
+    }
+
+    var isDue: Bool {
+        guard let hard else { return false }
+        return finalPastSoft.value || ContinuousClock.now - started >= hard
+    }
+}
+
+/// A timer of the session ran out (no confirmation, a silent server).
+package struct SessionTimeout: Error, Sendable, CustomStringConvertible {
+    package var phase: String
+    package var description: String { "timed out \(phase)" }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Hark
+
+/// Which provider, and how to talk to it.
+struct ProviderOptionGroup: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Speech-to-text provider: \(ProviderRegistry.names.joined(separator: ", ")). Default: the first with a key, else local.",
+            valueName: "name"))
+    var provider: String?
+
+    @Option(help: ArgumentHelp("Provider model (e.g. nova-3).", valueName: "model"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Spoken language (e.g. en, en-US, de).", valueName: "code"))
+    var language: String?
+
+    @Option(
+        name: .customLong("param"),
+        help: ArgumentHelp("A provider parameter passed through as is (repeatable).", valueName: "key=value"))
+    var parameters: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Base URL replacing the provider's scheme, host and port (e.g. wss://api.eu.deepgram.com, ws://127.0.0.1:8080).",
+            valueName: "url"))
+    var endpoint: String?
+
+    @Option(help: ArgumentHelp("HTTP(S) proxy for provider connections.", valueName: "url"))
+    var proxy: String?
+
+    @Option(help: ArgumentHelp("PEM file of CA certificates to trust instead of the system's.", valueName: "file"))
+    var cacert: String?
+
+    @Option(help: ArgumentHelp("Read this configuration file instead of ~/.config/hark/config.json.", valueName: "file"))
+    var config: String?
+
+    /// `--param` values split at the first '='.
+    func parsedParameters() throws -> [ProviderParameter] {
+        try parameters.map { text in
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw ValidationError("--param '\(text)' must look like key=value.")
+            }
+            return ProviderParameter(
+                key: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
+        }
+    }
+
+    func validate() throws {
+        _ = try parsedParameters()
+        if let provider, ProviderRegistry.adapter(named: provider) == nil {
+            throw ValidationError(
+                "unknown provider '\(provider)'; choose one of: \(ProviderRegistry.names.joined(separator: ", ")).")
+        }
+    }
+}

@@ -1,0 +1,240 @@
+import Synchronization
+import Testing
+
+@testable import Hark
+@testable import HarkTestSupport
+
+/// A provider that needs no network, for testing the session: it reads the audio it receives
+/// and, for every full second of its stream, sends a final whose text is the value of that
+/// second's first sample. The audio the tests send encodes its own input second in every
+/// sample, so a transcript of "s0 s1 s2 …" proves every second arrived exactly once.
+struct SecondsAdapter: ProviderAdapter {
+    static let descriptor = ProviderDescriptor(
+        name: "seconds", displayName: "Seconds", summary: "test provider", credentialVariables: [],
+        defaultEndpoint: "ws://127.0.0.1", defaultModel: nil, transport: .inProcess,
+        capabilities: ProviderCapabilities(interimResults: false, wordTimings: true, diarization: false, encodings: [.linear16]))
+
+    init(options: ProviderOptions) {}
+    var audio: AudioRequirements { AudioRequirements(sampleRate: 1000, encoding: .linear16) }
+    func connectionRequest() -> ConnectionRequest { ConnectionRequest(url: "memory://", headers: []) }
+    func audioMessages(_ payload: [UInt8]) -> [WireMessage] { [.binary(payload)] }
+    func finishMessages() -> [WireMessage] { [.text("finish")] }
+    func makeDecoder() -> any TranscriptDecoder { Decoder() }
+    func error(for failure: LinkFailure) -> ProviderError {
+        .unavailable(provider: "Seconds", hint: failure.description)
+    }
+
+    struct Decoder: TranscriptDecoder {
+        var isFinished = false
+        mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
+            guard case .text(let text) = message else { return [] }
+            if text == "done" {
+                isFinished = true
+                return []
+            }
+            let parts = text.split(separator: " ")
+            let start = Double(parts[1]) ?? 0
+            let end = Double(parts[2]) ?? 0
+            let word = TranscriptWord(text: String(parts[0]), start: start, end: end)
+            return [.final(TranscriptSegment(text: String(parts[0]), start: start, end: end, words: [word]))]
+        }
+    }
+}
+
+/// The in-memory provider behind `SecondsAdapter`; can break after a number of bytes.
+final class SecondsLink: ProviderLink, Sendable {
+    let inbound: AsyncThrowingStream<WireMessage, any Error>
+    private let continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
+    private let state = Mutex<(bytes: [UInt8], reported: Int, total: Int)>(([], 0, 0))
+    let breakAfterBytes: Int?
+
+    init(breakAfterBytes: Int?) {
+        (inbound, continuation) = AsyncThrowingStream.makeStream()
+        self.breakAfterBytes = breakAfterBytes
+    }
+
+    func send(_ message: WireMessage) async throws {
+        switch message {
+        case .binary(let payload):
+            let (messages, broken) = state.withLock { state -> ([WireMessage], Bool) in
+                state.total += payload.count
+                if let limit = breakAfterBytes, state.total > limit { return ([], true) }
+                state.bytes += payload
+                var out: [WireMessage] = []
+                // 1000 samples (2000 bytes) make one second of stream.
+                while state.bytes.count - state.reported * 2000 >= 2000 {
+                    let offset = state.reported * 2000
+                    let value = Int16(bitPattern: UInt16(state.bytes[offset]) | UInt16(state.bytes[offset + 1]) << 8)
+                    out.append(.text("s\(value) \(state.reported) \(state.reported + 1)"))
+                    state.reported += 1
+                }
+                return (out, false)
+            }
+            if broken {
+                continuation.finish(throwing: LinkFailure.connectionLost(detail: "reset by test"))
+                throw LinkFailure.connectionLost(detail: "reset by test")
+            }
+            for message in messages { continuation.yield(message) }
+        case .text("finish"):
+            continuation.yield(.text("done"))
+            continuation.finish()
+        case .text:
+            break
+        }
+    }
+
+    func close() async { continuation.finish() }
+    func abort() async { continuation.finish() }
+}
+
+/// Samples whose value is their input second, at 1000 Hz.
+func secondsAudio(_ seconds: Int) -> [Float] {
+    (0..<seconds * 1000).map { Float($0 / 1000) / 32767 }
+}
+
+func runSession(
+    seconds: Int, breaks: [Int?], options: SessionOptions = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02)),
+    pause: Duration? = nil
+) async throws -> (events: [TranscriptEvent], outcome: SessionOutcome, connections: Int) {
+    let links = Mutex(breaks)
+    let connections = Mutex(0)
+    let session = TranscriptionSession(
+        adapter: SecondsAdapter(options: ProviderOptions()), options: options,
+        openLink: { _, _ in
+            connections.withLock { $0 += 1 }
+            let limit = links.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            return SecondsLink(breakAfterBytes: limit)
+        },
+        makeEncoder: { _ in Linear16Encoder() })
+    let events = Mutex<[TranscriptEvent]>([])
+    let source = MemoryAudioSource(samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: 100, pause: pause)
+    let outcome = try await session.run(
+        source: source,
+        makePipeline: { AudioPipeline(inputRate: 1000, inputChannels: 1, configuration: .init(outputRate: 1000)) },
+        stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
+    return (events.withLock { $0 }, outcome, connections.withLock { $0 })
+}
+
+func finals(_ events: [TranscriptEvent]) -> [TranscriptSegment] {
+    events.compactMap { if case .final(let segment) = $0 { segment } else { nil } }
+}
+
+@Suite("Transcription session")
+struct TranscriptionSessionTests {
+    @Test("every second of input reaches the provider once and each final is emitted once, in order")
+    func streamsEverything() async throws {
+        let (events, outcome, connections) = try await runSession(seconds: 12, breaks: [])
+        #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
+        #expect(finals(events).map(\.start) == (0..<12).map(Double.init))
+        #expect(connections == 1)
+        #expect(abs(outcome.summary.secondsCaptured - 12) < 1e-9)
+        #expect(outcome.summary.secondsSent == 12)
+        #expect(outcome.lostRanges.isEmpty)
+    }
+
+    @Test("a connection lost mid-stream is replaced and the unfinalized audio replayed, without loss or repeats")
+    func reconnectsAndReplays() async throws {
+        // Break the first connection after 5.3 s of audio and the second after 2.1 s more.
+        let (events, outcome, connections) = try await runSession(seconds: 12, breaks: [10_600, 4_200])
+        #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
+        // Times stay on the input timeline across reconnects.
+        #expect(finals(events).map(\.start) == (0..<12).map(Double.init))
+        #expect(connections == 3)
+        #expect(outcome.summary.reconnects == 2)
+        let reconnecting = events.filter { if case .status(.reconnecting) = $0 { true } else { false } }
+        #expect(reconnecting.count == 2)
+    }
+
+    @Test("sessions are rotated before the provider's limit without losing or repeating a word")
+    func rotatesBeforeLimit() async throws {
+        // 12 s of audio at 8x real time is 1.5 s of streaming; with a 0.4 s session limit the
+        // session rotates several times.
+        let options = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02), sessionLimit: .milliseconds(400))
+        let (events, outcome, connections) = try await runSession(
+            seconds: 12, breaks: [], options: options, pause: .microseconds(12500))
+        #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
+        #expect(connections >= 3)
+        #expect(outcome.summary.reconnects == 0)
+    }
+
+    @Test("a provider that keeps failing is given up after the attempt limit")
+    func givesUp() async throws {
+        let options = SessionOptions(backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 3))
+        await #expect(throws: SessionError.self) {
+            _ = try await runSession(seconds: 5, breaks: [100, 100, 100, 100, 100], options: options)
+        }
+    }
+
+    @Test("a stop request ends the input early and still delivers the finals for what was read")
+    func stopRequest() async throws {
+        let stop = StopRequest()
+        stop.request()
+        let events = Mutex<[TranscriptEvent]>([])
+        let session = TranscriptionSession(
+            adapter: SecondsAdapter(options: ProviderOptions()), options: SessionOptions(),
+            openLink: { _, _ in SecondsLink(breakAfterBytes: nil) }, makeEncoder: { _ in Linear16Encoder() })
+        let outcome = try await session.run(
+            source: MemoryAudioSource(samples: secondsAudio(3), sampleRate: 1000),
+            makePipeline: { AudioPipeline(inputRate: 1000, inputChannels: 1, configuration: .init(outputRate: 1000)) },
+            stop: stop, emit: { event in events.withLock { $0.append(event) } })
+        // However much was read before the stop took effect, it was all transcribed.
+        let texts = finals(events.withLock { $0 }).map(\.text)
+        #expect(texts == (0..<texts.count).map { "s\($0)" })
+        #expect(outcome.summary.secondsSent <= 3)
+    }
+}
+
+@Suite("Retry table and backoff")
+struct RetryPolicyTests {
+    @Test("credentials, permission and request errors are never retried")
+    func permanentErrors() {
+        for error in [
+            ProviderError.authenticationFailed(provider: "p", hint: ""), .missingCredentials(provider: "p", hint: ""),
+            .permissionDenied(provider: "p", hint: ""), .invalidRequest(provider: "p", hint: ""),
+            .unsupportedAudio(provider: "p", hint: ""), .invalidOption(provider: "p", option: "o", hint: ""),
+        ] {
+            #expect(RetryPolicy.verdict(for: error) == .fail)
+        }
+    }
+
+    @Test("network, server, rate-limit and session-limit errors are retried, honouring Retry-After")
+    func transientErrors() {
+        #expect(RetryPolicy.verdict(for: .unavailable(provider: "p", hint: "")) == .retry(after: nil))
+        #expect(RetryPolicy.verdict(for: .serverError(provider: "p", hint: "")) == .retry(after: nil))
+        #expect(RetryPolicy.verdict(for: .sessionLimitReached(provider: "p", hint: "")) == .retry(after: nil))
+        #expect(RetryPolicy.verdict(for: .rateLimited(provider: "p", retryAfter: 7, hint: "")) == .retry(after: 7))
+    }
+
+    @Test("backoff grows exponentially to its cap, with full jitter, and honours a minimum")
+    func backoffBounds() {
+        let backoff = Backoff(base: 0.5, cap: 30, maxAttempts: 4)
+        #expect((1...8).map { backoff.ceiling(attempt: $0) } == [0.5, 1, 2, 4, 8, 16, 30, 30])
+        var generator = SystemRandomNumberGenerator()
+        for attempt in 1...8 {
+            let delay = backoff.delay(attempt: attempt, using: &generator)
+            #expect(delay >= 0 && delay <= backoff.ceiling(attempt: attempt))
+        }
+        #expect(backoff.delay(attempt: 1, minimum: 5, using: &generator) == 5)
+        #expect(backoff.allows(attempt: 4) && !backoff.allows(attempt: 5))
+        #expect(Backoff(maxAttempts: nil).allows(attempt: 1000))
+    }
+}
+
+@Suite("Stream timeline")
+struct StreamTimelineTests {
+    @Test("provider times map back to input times across skipped silence and filler")
+    func mapsAcrossGaps() {
+        var timeline = StreamTimeline()
+        timeline.append(inputStart: 0, duration: 1)
+        timeline.append(inputStart: 1, duration: 1)
+        timeline.append(inputStart: 10, duration: 2)  // 8 s of silence skipped
+        timeline.appendFiller(duration: 0.5, at: 12)
+        timeline.append(inputStart: 20, duration: 1)
+        #expect(timeline.inputTime(0.5) == 0.5)
+        #expect(timeline.inputTime(1.5) == 1.5)
+        #expect(timeline.inputTime(2.25) == 10.25)
+        #expect(timeline.inputTime(4.2) == 12)
+        #expect(timeline.inputTime(4.75) == 20.25)
+        #expect(timeline.streamEnd == 5.5)
+    }
+}
