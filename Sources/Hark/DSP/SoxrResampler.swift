@@ -22,17 +22,19 @@ package final class SoxrResampler: Resampler {
     /// Rates hark accepts as input, in Hz.
     package static let supportedInputRates = 8_000...192_000
 
-    /// - Throws: `DSPError.unsupportedSampleRate` outside 8–192 kHz, `.resamplerFailed` when
+    /// - Throws: `DSPError.unsupportedSampleRate` outside 8–192 kHz (unless both rates are
+    ///   equal), `.resamplerFailed` when
     ///   libsoxr cannot create the resampler.
     package init(inputRate: Int, outputRate: Int) throws(DSPError) {
-        for rate in [inputRate, outputRate] where !Self.supportedInputRates.contains(rate) {
-            throw .unsupportedSampleRate(stage: "resampler", rate: rate, supported: "8000 to 192000 Hz")
-        }
         self.inputRate = inputRate
         self.outputRate = outputRate
-        if inputRate == outputRate {
+        // Equal rates never reach libsoxr, so any positive rate passes through.
+        if inputRate == outputRate && inputRate > 0 {
             handle = nil
             return
+        }
+        for rate in [inputRate, outputRate] where !Self.supportedInputRates.contains(rate) {
+            throw .unsupportedSampleRate(stage: "resampler", rate: rate, supported: "8000 to 192000 Hz")
         }
         var ioSpec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
         var qualitySpec = soxr_quality_spec(UInt(SOXR_HQ), 0)

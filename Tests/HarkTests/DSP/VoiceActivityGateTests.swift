@@ -124,6 +124,26 @@ struct AudioProcessingOptionsTests {
         #expect(AudioProcessingOptions(noiseSuppression: .low).needsAudioProcessing)
     }
 
+    @Test("the configuration turns the gate on for a microphone and off for files unless it says otherwise")
+    func fromConfiguration() {
+        var configuration = Configuration()
+        #expect(AudioProcessingOptions(configuration: configuration, sourceIsLive: true).voiceActivityGate)
+        #expect(!AudioProcessingOptions(configuration: configuration, sourceIsLive: false).voiceActivityGate)
+        configuration.vad = true
+        configuration.vadLevel = 3
+        configuration.preRollMilliseconds = 500
+        configuration.denoise = 0
+        configuration.agc = true
+        let options = AudioProcessingOptions(configuration: configuration, sourceIsLive: false)
+        #expect(options.voiceActivityGate)
+        #expect(options.vadLevel == 3)
+        #expect(options.preRoll == .milliseconds(500))
+        #expect(options.noiseSuppression == .low)
+        #expect(options.gainControl)
+        #expect(!options.highPassFilter)
+        #expect(AudioProcessingOptions.defaultVADLevel == Configuration().vadLevel)
+    }
+
     @Test("durations convert to whole samples")
     func sampleCounts() {
         #expect(Duration.milliseconds(300).sampleCount(at: 16000) == 4800)
