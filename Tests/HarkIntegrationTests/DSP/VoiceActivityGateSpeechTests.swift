@@ -100,6 +100,20 @@ struct VoiceActivityGateSpeechTests {
         #expect(result.statistics.openings >= 1)
     }
 
+    @Test("the gate works at OpenAI's 24 kHz and at 8 kHz as well as at 16 kHz", arguments: [8000, 24000])
+    func otherProviderRates(outputRate: Int) throws {
+        let input = try Self.paddedSpeech(lead: 2, tail: 3)
+        let result = try Self.gate(
+            input.samples, rate: input.rate, outputRate: outputRate,
+            options: AudioProcessingOptions(voiceActivityGate: true))
+        let onset = Double(input.onset) / Double(input.rate)
+        let segments = Self.segments(result.chunks)
+        let first = try #require(segments.first)
+        #expect(first.start <= onset - 0.2 && first.start >= onset - 0.6, "sending starts at \(first.start) s")
+        #expect(result.chunks.allSatisfy { $0.sampleRate == outputRate })
+        #expect(result.statistics.saving > 0.2, "saving \(result.statistics.saving)")
+    }
+
     @Test("noise without speech sends nothing after the detector's warm-up")
     func noiseAloneSendsNothing() throws {
         let noise = DSPTestAudio.noise(count: 16000 * 10, amplitude: 0.0005, seed: 11)
