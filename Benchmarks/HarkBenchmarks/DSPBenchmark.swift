@@ -26,6 +26,23 @@ enum DSPBenchmark {
             report("resample \(rate / 1000).\(rate % 1000 / 100) kHz -> 16 kHz (soxr HQ, 20 ms blocks)", 60, seconds)
         }
 
+        for (inputRate, outputRate) in [(48000, 16000), (44100, 16000)] {
+            var worstRipple = 0.0
+            for frequency in stride(from: 100.0, through: 0.4 * Double(outputRate), by: 300) {
+                let gain = try toneGain(frequency: frequency, from: inputRate, to: outputRate)
+                worstRipple = max(worstRipple, abs(gain))
+            }
+            let aliases = try [1.02, 1.25, 2.0].map {
+                try toneGain(frequency: $0 * Double(outputRate) / 2, from: inputRate, to: outputRate)
+            }
+            print(
+                String(
+                    format:
+                        "  soxr HQ %d -> %d: passband within %.4f dB up to 0.4 fs; tones at 1.02, 1.25, 2.0 x Nyquist "
+                        + "come out at %.0f, %.0f, %.0f dB", inputRate, outputRate, worstRipple, aliases[0], aliases[1],
+                    aliases[2]))
+        }
+
         let vad = try measure { try runModule(speech16k, options: AudioProcessingOptions(voiceActivityGate: true)) }
         report("VAD (WebRTC, 16 kHz, 10 ms frames)", 60, vad)
         let denoise = try measure { try runModule(speech16k, options: AudioProcessingOptions(noiseSuppression: .high)) }
@@ -107,6 +124,19 @@ enum DSPBenchmark {
                         level == AudioProcessingOptions.defaultVADLevel ? " (default)" : ""))
             }
         }
+    }
+
+    /// Level change in dB of a steady tone through the resampler (edges skipped).
+    private static func toneGain(frequency: Double, from inputRate: Int, to outputRate: Int) throws -> Double {
+        let step = 2 * Double.pi * frequency / Double(inputRate)
+        let input = (0..<inputRate).map { Float(0.5 * sin(step * Double($0))) }
+        let output = try resample(input, from: inputRate, to: outputRate)
+        func rms(_ samples: [Float], margin: Int) -> Double {
+            let slice = samples[margin..<(samples.count - margin)]
+            return (slice.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(slice.count)).squareRoot()
+        }
+        let ratio = rms(output, margin: outputRate / 5) / rms(input, margin: inputRate / 5)
+        return 20 * log10(max(ratio, 1e-30))
     }
 
     private static func runModule(_ samples: [Float], options: AudioProcessingOptions) throws {
