@@ -74,7 +74,8 @@ package struct AudioPipeline {
     package mutating func process(_ block: AudioBlock) throws -> [AudioChunk] {
         if origin == nil { origin = block.inputStart }
         secondsIn += block.duration
-        var stages = try self.stages ?? Self.makeStages(inputRate: inputRate, configuration: configuration)
+        // Taken out while in use, so the stages' buffers stay uniquely owned (no copy per block).
+        var stages = try self.stages.take() ?? Self.makeStages(inputRate: inputRate, configuration: configuration)
         defer { self.stages = stages }
         let mono = Self.downmix(block.samples, channels: block.channels)
         let resampled = try stages.resampler.process(mono)
@@ -84,7 +85,7 @@ package struct AudioPipeline {
     /// What remains at the end of the input: the resampler's tail, the last partial frame and
     /// the last partial chunk.
     package mutating func finish() throws -> [AudioChunk] {
-        guard var stages else { return chunker.finish() }
+        guard var stages = self.stages.take() else { return chunker.finish() }
         defer { self.stages = stages }
         var chunks = try place(try stages.resampler.finish(), through: &stages.voice)
         for block in stages.voice.finish() {

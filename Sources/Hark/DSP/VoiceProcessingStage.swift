@@ -87,17 +87,12 @@ package struct VoiceProcessingStage {
             inputStart: origin + Double(originOffset) / Double(sampleRate))
         originOffset += pending.count
         pending.removeAll()
-        guard var gate else { return tail.samples.isEmpty ? [] : [tail] }
-        let output = gate.finish(remainder: tail)
-        self.gate = gate
-        return output
+        // Optional chaining mutates the gate in place (a copy would duplicate its pre-roll).
+        return gate?.finish(remainder: tail) ?? (tail.samples.isEmpty ? [] : [tail])
     }
 
     private mutating func emit(_ frame: AudioBlock, isVoice: Bool) -> [AudioBlock] {
-        guard var gate else { return [frame] }
-        let blocks = gate.process(frame, isVoice: isVoice)
-        self.gate = gate
-        return blocks
+        gate?.process(frame, isVoice: isVoice) ?? [frame]
     }
 
     /// Appends, merging a block into the previous one when they touch.
