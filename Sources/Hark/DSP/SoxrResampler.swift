@@ -16,15 +16,16 @@ package final class SoxrResampler: Resampler {
     /// Nil when both rates are equal: samples pass through untouched.
     private let handle: soxr_t?
     private var inputCount = 0
+    /// Samples handed out so far.
     private var outputCount = 0
+    /// Samples from libsoxr not handed out yet: at most what the input so far owes.
     private var output: [Float] = []
 
     /// Rates hark accepts as input, in Hz.
     package static let supportedInputRates = 8_000...192_000
 
     /// - Throws: `DSPError.unsupportedSampleRate` outside 8–192 kHz (unless both rates are
-    ///   equal), `.resamplerFailed` when
-    ///   libsoxr cannot create the resampler.
+    ///   equal), `.resamplerFailed` when libsoxr cannot create the resampler.
     package init(inputRate: Int, outputRate: Int) throws(DSPError) {
         self.inputRate = inputRate
         self.outputRate = outputRate
@@ -68,7 +69,6 @@ package final class SoxrResampler: Resampler {
         }
         guard !samples.isEmpty else { return [] }
         inputCount += samples.count
-        output.removeAll(keepingCapacity: true)
         let capacity = samples.count * outputRate / inputRate + 64
         var consumed = 0
         while consumed < samples.count {
@@ -89,7 +89,6 @@ package final class SoxrResampler: Resampler {
     /// Pads or trims the flush as needed; the resampler is finished afterwards.
     package func finish() throws(DSPError) -> [Float] {
         let target = exactOutputCount
-        output.removeAll(keepingCapacity: true)
         if let handle {
             while outputCount + output.count < target {
                 var used = 0
@@ -98,6 +97,8 @@ package final class SoxrResampler: Resampler {
             }
         }
         var tail = takeOutput(limit: target)
+        // Anything beyond the exact length is the filter's ringing past the input's end.
+        output.removeAll()
         if outputCount < target {
             // libsoxr's flush ended short of the exact length: the missing samples are the
             // filter's decay past the input's end, which is silence.
@@ -127,12 +128,19 @@ package final class SoxrResampler: Resampler {
         return outputDone
     }
 
-    /// Moves `output` out, never letting the running total pass `limit`.
+    /// Moves samples out of `output`, never letting the running total pass `limit`; any
+    /// surplus waits in `output` for more input (libsoxr lags its input, so this is a guard).
     private func takeOutput(limit: Int) -> [Float] {
         let allowed = max(0, min(output.count, limit - outputCount))
         outputCount += allowed
-        if allowed == output.count { return output }
-        return Array(output.prefix(allowed))
+        if allowed == output.count {
+            var taken: [Float] = []
+            swap(&taken, &output)
+            return taken
+        }
+        let taken = Array(output.prefix(allowed))
+        output.removeFirst(allowed)
+        return taken
     }
 
     private static func text(of error: soxr_error_t?) -> String {
