@@ -114,6 +114,27 @@ struct VoiceActivityGateSpeechTests {
         #expect(result.statistics.saving > 0.2, "saving \(result.statistics.saving)")
     }
 
+    @Test("the pipeline says when audio is flowing, so the session knows when to send keep-alives")
+    func isSendingFollowsSpeech() throws {
+        let input = try Self.paddedSpeech(lead: 2, tail: 3)
+        var pipeline = AudioPipeline(
+            inputRate: input.rate, inputChannels: 1,
+            configuration: .init(outputRate: 16000, processing: AudioProcessingOptions(voiceActivityGate: true)))
+        #expect(!pipeline.isSending)
+        var states: [Bool] = []
+        let block = input.rate / 50
+        for start in stride(from: 0, to: input.samples.count, by: block) {
+            let samples = Array(input.samples[start..<min(input.samples.count, start + block)])
+            _ = try pipeline.process(
+                AudioBlock(
+                    samples: samples, sampleRate: input.rate, channels: 1,
+                    inputStart: Double(start) / Double(input.rate)))
+            if states.last != pipeline.isSending { states.append(pipeline.isSending) }
+        }
+        // Closed through the lead-in, open for the speech, closed again in the trailing silence.
+        #expect(states == [false, true, false])
+    }
+
     @Test("noise without speech sends nothing after the detector's warm-up")
     func noiseAloneSendsNothing() throws {
         let noise = DSPTestAudio.noise(count: 16000 * 10, amplitude: 0.0005, seed: 11)
