@@ -56,6 +56,8 @@ let package = Package(
         .target(
             name: "Hark",
             dependencies: ["CCurl", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio"],
+            // The JSON Lines schema lives beside its renderer for the README; it is not a resource.
+            exclude: ["Output/JSONL-SCHEMA.md"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -22,6 +22,6 @@ struct HarkCommand: AsyncParsableCommand {
             none, hark uses the offline 'local' recognizer.
             """,
         version: HarkVersion.string,
-        subcommands: [Providers.self, ConfigCommand.self]
+        subcommands: [Devices.self, Providers.self, ConfigCommand.self]
     )
 }
