@@ -104,11 +104,15 @@ enum DSPBenchmark {
         print("  raw Opus packets    \(rawBytes)")
 
         print(String(format: "gate on samples/sample.wav (%.2f s of speech at %d Hz):", sampleSeconds, sample.rate))
-        for level in 0...3 {
+        // The sample's sentences are 0.6 s apart: the default 800 ms hang-over bridges them, a
+        // 300 ms one does not.
+        for (level, hangOver) in [(0, 800), (1, 800), (2, 800), (3, 800), (1, 300), (3, 300)] {
             var pipeline = AudioPipeline(
                 inputRate: sample.rate, inputChannels: 1,
                 configuration: .init(
-                    outputRate: 16000, processing: AudioProcessingOptions(voiceActivityGate: true, vadLevel: level)))
+                    outputRate: 16000,
+                    processing: AudioProcessingOptions(
+                        voiceActivityGate: true, vadLevel: level, hangOver: .milliseconds(hangOver))))
             var start = 0.0
             for block in blocks(sample.samples, size: sample.rate / 50) {
                 _ = try pipeline.process(
@@ -119,9 +123,11 @@ enum DSPBenchmark {
             if let stats = pipeline.gateStatistics {
                 print(
                     String(
-                        format: "  --vad-level %d: passed %.2f of %.2f s, skipped %.1f%%, %d openings%@", level,
-                        stats.secondsPassed, stats.secondsCaptured, stats.saving * 100, stats.openings,
-                        level == AudioProcessingOptions.defaultVADLevel ? " (default)" : ""))
+                        format:
+                            "  --vad-level %d, hang-over %d ms: passed %.2f of %.2f s, skipped %.1f%%, %d openings%@",
+                        level, hangOver, stats.secondsPassed, stats.secondsCaptured, stats.saving * 100,
+                        stats.openings,
+                        level == AudioProcessingOptions.defaultVADLevel && hangOver == 800 ? " (default)" : ""))
             }
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+import HarkTestSupport
 import Testing
 
 @testable import Hark
@@ -133,6 +135,32 @@ struct VoiceActivityGateSpeechTests {
         }
         // Closed through the lead-in, open for the speech, closed again in the trailing silence.
         #expect(states == [false, true, false])
+    }
+
+    @Test(
+        "on a real recording, the pauses between sentences are skipped with a short hang-over and no loud sample is lost",
+        arguments: [1, 3])
+    func realSpeech(level: Int) throws {
+        let sample = try DSPTestAudio.readWAV(PackagePaths.samples.appendingPathComponent("sample.wav"))
+        let lead = DSPTestAudio.noise(count: sample.rate * 3, amplitude: 0.0005, seed: 31)
+        let samples = lead + sample.samples + DSPTestAudio.noise(count: sample.rate * 2, amplitude: 0.0005, seed: 32)
+        let result = try Self.gate(
+            samples, rate: sample.rate,
+            options: AudioProcessingOptions(voiceActivityGate: true, vadLevel: level, hangOver: .milliseconds(300)))
+        let segments = Self.segments(result.chunks)
+        let onset =
+            Double(lead.count + (try #require(DSPTestAudio.onset(of: sample.samples, threshold: 0.05))))
+            / Double(sample.rate)
+        let first = try #require(segments.first)
+        #expect(
+            first.start <= onset - 0.2 && first.start >= 2, "sending starts at \(first.start) s, speech at \(onset) s")
+        var clipped: [Double] = []
+        for (index, value) in samples.enumerated() where abs(value) > 0.05 {
+            let time = Double(index) / Double(sample.rate)
+            if !segments.contains(where: { $0.start <= time && time < $0.end }) { clipped.append(time) }
+        }
+        #expect(clipped.isEmpty, "\(clipped.count) loud samples not sent, first at \(clipped.first ?? 0) s")
+        #expect(segments.count >= 2, "the sentence pauses were not skipped: \(segments)")
     }
 
     @Test("noise without speech sends nothing after the detector's warm-up")
