@@ -69,16 +69,27 @@ struct OpusEncoderTests {
         let (_, chunks) = try Self.speechChunks(rate: 16000)
         let encoder = try OggOpusEncoder(sampleRate: 16000, bitrate: nil)
         var sizes: [Int] = []
+        var lags: [Double] = []
+        var preSkip = 0.0
         for (index, chunk) in chunks.enumerated() {
             let bytes = try encoder.encode(chunk)
             sizes.append(bytes.count)
             #expect(
                 bytes.starts(with: Array("OggS".utf8)), "chunk \(index) gave \(bytes.count) bytes not starting a page")
+            // The last page's granule position (48 kHz samples, pre-skip included) says how much
+            // of the audio has left: about this chunk's end, not seconds behind it.
+            let granule = try #require(Self.lastGranulePosition(bytes))
+            if index == 0, let head = bytes.firstRange(of: Array("OpusHead".utf8)) {
+                // OpusHead: pre-skip is the little-endian UInt16 at offset 10 (RFC 7845 §5.1).
+                preSkip = Double(Int(bytes[head.lowerBound + 10]) | Int(bytes[head.lowerBound + 11]) << 8)
+            }
+            lags.append(chunk.inputEnd - (Double(granule) - preSkip) / 48000)
             if index == 0 {
                 #expect(bytes.firstRange(of: Array("OpusHead".utf8)) != nil)
                 #expect(bytes.firstRange(of: Array("OpusTags".utf8)) != nil)
             }
         }
+        #expect((lags.max() ?? 1) <= 0.04, "pages lag their chunk's end by up to \(lags.max() ?? 0) s: \(lags)")
         let end = try encoder.finish()
         #expect(end.starts(with: Array("OggS".utf8)))
         #expect(try encoder.finish().isEmpty)
@@ -117,6 +128,22 @@ struct OpusEncoderTests {
     @Test("Opus refuses rates libopus cannot encode")
     func opusRefusesOddRates() {
         #expect(throws: DSPError.self) { try OpusEncoder(sampleRate: 22050) }
+    }
+
+    /// The granule position of the last Ogg page in `bytes` (RFC 3533: bytes 6–13 of a page header).
+    static func lastGranulePosition(_ bytes: [UInt8]) -> Int64? {
+        var position = 0
+        var granule: Int64?
+        while position + 27 <= bytes.count, bytes[position..<position + 4].elementsEqual("OggS".utf8) {
+            var value: UInt64 = 0
+            for offset in (6..<14).reversed() { value = value << 8 | UInt64(bytes[position + offset]) }
+            granule = Int64(bitPattern: value)
+            let segments = Int(bytes[position + 26])
+            guard position + 27 + segments <= bytes.count else { return nil }
+            let body = bytes[(position + 27)..<(position + 27 + segments)].reduce(0) { $0 + Int($1) }
+            position += 27 + segments + body
+        }
+        return position == bytes.count ? granule : nil
     }
 
     /// Frame duration from an Opus TOC byte (RFC 6716 §3.1).
