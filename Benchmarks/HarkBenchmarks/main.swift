@@ -2,6 +2,7 @@
 print("hark benchmarks")
 try await ALSACaptureBenchmark.run()
 try await AudioInputBenchmark.run()
+try await DSPBenchmark.run()
 try RendererBenchmark.run()
 try await LocalRecognizerBenchmark.run()
 print("AssemblyAI and OpenAI provider messages")
