@@ -33,8 +33,10 @@ package enum WebSocketHandshake {
         text += "Sec-WebSocket-Version: 13\r\n"
         for header in headers {
             // A header value with a line break would smuggle a header or a second request.
-            let value = header.value.filter { $0 != "\r" && $0 != "\n" }
-            let name = header.name.filter { $0 != "\r" && $0 != "\n" && $0 != ":" }
+            // Filter scalars, not Characters: "\r\n" is one Character.
+            let value = String(String.UnicodeScalarView(header.value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
+            let name = String(
+                String.UnicodeScalarView(header.name.unicodeScalars.filter { $0 != "\r" && $0 != "\n" && $0 != ":" }))
             text += "\(name): \(value)\r\n"
         }
         text += "\r\n"
