@@ -11,6 +11,11 @@ import signal
 
 import fakekit
 
+# A fake started from a Swift test inherits the blocked signal mask of the libdispatch thread
+# that spawned it (measured: SIGTERM blocked in /proc/PID/status SigBlk), so FakeServer.stop()'s
+# SIGTERM would never arrive and the test would hang in waitUntilExit. Unblock what stops us.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+
 args = fakekit.parse_arguments("HTTP CONNECT proxy for transport tests")
 recorder = fakekit.Recorder(args.record)
 

@@ -141,8 +141,10 @@ final class SocketSession {
     /// Blocks in `poll` on the socket (for `events`) and the wake-up eventfd until one is ready or
     /// `deadline` passes.
     func wait(for events: Int16, deadline: ContinuousClock.Instant?) -> WaitResult {
+        // With no socket events wanted (the incoming queue is full) the socket is left out:
+        // a hung-up socket reports POLLHUP even when not asked and would make this loop spin.
         var descriptors = [
-            pollfd(fd: socket, events: events, revents: 0),
+            pollfd(fd: events == 0 ? -1 : socket, events: events, revents: 0),
             pollfd(fd: core.wakeup.descriptor, events: Int16(POLLIN), revents: 0),
         ]
         var timeout: Int32 = -1

@@ -1,0 +1,41 @@
+import Foundation
+import HarkTestSupport
+
+/// A throwaway CA and a server certificate for 127.0.0.1/localhost, made with the openssl CLI
+/// for one test, so wss:// is tested with real TLS and a CA the system does not trust.
+struct TestCertificateAuthority {
+    let directory: URL
+    var caCertificate: String { directory.appendingPathComponent("ca.pem").path }
+    var serverCertificate: String { directory.appendingPathComponent("server.pem").path }
+    var serverKey: String { directory.appendingPathComponent("server.key").path }
+
+    init() throws {
+        directory = try PackagePaths.temporaryDirectory("hark-test-ca")
+        let dir = directory.path
+        try Self.openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/ca.key", "-out", "\(dir)/ca.pem",
+            "-days", "2", "-subj", "/CN=hark test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+        try Self.openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr",
+            "-subj", "/CN=localhost",
+        ])
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+            .write(toFile: "\(dir)/server.ext", atomically: true, encoding: .utf8)
+        try Self.openssl([
+            "x509", "-req", "-in", "\(dir)/server.csr", "-CA", "\(dir)/ca.pem", "-CAkey", "\(dir)/ca.key",
+            "-CAcreateserial", "-out", "\(dir)/server.pem", "-days", "2", "-extfile", "\(dir)/server.ext",
+        ])
+    }
+
+    private static func openssl(_ arguments: [String]) throws {
+        let result = try CommandRunner.run("/usr/bin/openssl", arguments, timeout: 60)
+        guard result.status == 0 else { throw CertificateError(output: result.stderr) }
+    }
+
+    struct CertificateError: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "openssl failed: \(output)" }
+    }
+}
