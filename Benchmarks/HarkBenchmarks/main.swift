@@ -1,2 +1,3 @@
 // `make bench`: prints figures; asserts nothing about time.
 print("hark benchmarks")
+try await WebSocketBenchmark.run()

@@ -9,10 +9,12 @@ A text message starting with ``cmd:`` asks the server to do something instead:
   cmd:send-binary:N              send one binary message of N bytes (byte i is i % 251)
   cmd:send-text:N                send one text message of N characters ("é" repeated, 2 bytes each)
   cmd:fragments:COUNT:SIZE       send one text message in COUNT fragments of SIZE "x" each, with a
-                                 ping before every fragment after the first
+                                 ping before every fragment after the first; records "pong" for
+                                 each ping the client answered
   cmd:close:CODE:REASON          close with that code and reason
   cmd:reset-mid-message          write the start of a 1000-byte frame, then reset the TCP connection
   cmd:raw:HEX                    write these bytes as they are (frames the library would refuse to send)
+  cmd:stall:SECONDS              stop reading the socket for SECONDS (a close goes unanswered)
   cmd:stats                      answer with a text "received BINARY_BYTES TEXT_BYTES" for this connection
 
 Scenarios (applied to the upgrade):
@@ -99,13 +101,18 @@ async def run_command(websocket, command, received):
     elif name == "fragments":
         count, size = (int(part) for part in rest.split(":"))
 
+        pongs = []
+
         async def fragments():
             for index in range(count):
                 if index > 0:
-                    await websocket.ping(b"between-%d" % index)
+                    pongs.append(await websocket.ping(b"between-%d" % index))
                 yield "x" * size
 
         await websocket.send(fragments())
+        for waiter in pongs:
+            await asyncio.wait_for(waiter, 5)
+            recorder.event(recorder.connections, "pong")
     elif name == "close":
         code, _, reason = rest.partition(":")
         await websocket.close(int(code), reason)
@@ -118,6 +125,11 @@ async def run_command(websocket, command, received):
         transport.abort()
     elif name == "raw":
         websocket.transport.write(bytes.fromhex(rest))
+    elif name == "stall":
+        # Stop reading for SECONDS: a close from the client goes unanswered and TCP stays open.
+        websocket.transport.pause_reading()
+        await asyncio.sleep(float(rest))
+        websocket.transport.resume_reading()
     elif name == "stats":
         await websocket.send(f"received {received['binary']} {received['text']}")
 

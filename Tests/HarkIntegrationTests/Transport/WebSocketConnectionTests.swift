@@ -5,6 +5,7 @@ import Testing
 @testable import Hark
 
 /// Starts the echo fake for one test and stops it afterwards.
+@discardableResult
 func withEchoServer<T>(
     _ arguments: [String] = [], _ body: (FakeServer) async throws -> T
 ) async throws -> T {
@@ -112,10 +113,10 @@ struct WebSocketConnectionTests {
             let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
             try await connection.send(.text("cmd:fragments:5:3000"))
             #expect(try await connection.receive() == .text(String(repeating: "x", count: 15000)))
-            // The pings were answered: the server's ping() waits for pongs; the next echo proves
-            // the connection is still healthy after them.
+            // The server records each pong after the message; the echo after that orders it.
             try await connection.send(.text("after"))
             #expect(try await connection.receive() == .text("after"))
+            #expect(server.recordedEvents().filter { $0["event"] as? String == "pong" }.count == 4)
             await connection.close()
             #expect(try await connection.receive() == nil)
         }

@@ -1,15 +1,16 @@
-import Foundation
-import HarkTestSupport
+package import Foundation
 
 /// A throwaway CA and a server certificate for 127.0.0.1/localhost, made with the openssl CLI
 /// for one test, so wss:// is tested with real TLS and a CA the system does not trust.
-struct TestCertificateAuthority {
-    let directory: URL
-    var caCertificate: String { directory.appendingPathComponent("ca.pem").path }
-    var serverCertificate: String { directory.appendingPathComponent("server.pem").path }
-    var serverKey: String { directory.appendingPathComponent("server.key").path }
+package struct TestCertificateAuthority {
+    package let directory: URL
+    /// The CA to trust (`--cacert`, `CAINFO`).
+    package var caCertificate: String { directory.appendingPathComponent("ca.pem").path }
+    package var serverCertificate: String { directory.appendingPathComponent("server.pem").path }
+    package var serverKey: String { directory.appendingPathComponent("server.key").path }
 
-    init() throws {
+    /// Makes the CA and the server certificate in a new temporary directory.
+    package init() throws {
         directory = try PackagePaths.temporaryDirectory("hark-test-ca")
         let dir = directory.path
         try Self.openssl([
@@ -34,8 +35,9 @@ struct TestCertificateAuthority {
         guard result.status == 0 else { throw CertificateError(output: result.stderr) }
     }
 
-    struct CertificateError: Error, CustomStringConvertible {
-        var output: String
-        var description: String { "openssl failed: \(output)" }
+    /// openssl refused; its stderr says why.
+    package struct CertificateError: Error, CustomStringConvertible {
+        package var output: String
+        package var description: String { "openssl failed: \(output)" }
     }
 }
