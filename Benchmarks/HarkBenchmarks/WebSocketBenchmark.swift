@@ -63,7 +63,8 @@ enum WebSocketBenchmark {
         print(
             "  \(label)  connect+upgrade \(format(microseconds(connectTime) / 1000)) ms"
                 + "  round trip p50 \(format(p50)) µs  p99 \(format(p99)) µs"
-                + "  8 KB echo \(format(Double(received) / seconds)) msg/s (\(format(megabytes / seconds)) MB/s each way)")
+                + "  8 KB echo \(format(Double(received) / seconds)) msg/s (\(format(megabytes / seconds)) MB/s each way)"
+        )
     }
 
     private static func microseconds(_ duration: Duration) -> Double {

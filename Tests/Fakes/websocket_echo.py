@@ -14,7 +14,7 @@ A text message starting with ``cmd:`` asks the server to do something instead:
   cmd:close:CODE:REASON          close with that code and reason
   cmd:reset-mid-message          write the start of a 1000-byte frame, then reset the TCP connection
   cmd:raw:HEX                    write these bytes as they are (frames the library would refuse to send)
-  cmd:stall:SECONDS              stop reading the socket for SECONDS (a close goes unanswered)
+  cmd:stall:SECONDS              stop reading the socket for SECONDS, after answering "stalled"
   cmd:stats                      answer with a text "received BINARY_BYTES TEXT_BYTES" for this connection
 
 Scenarios (applied to the upgrade):
@@ -128,6 +128,7 @@ async def run_command(websocket, command, received):
     elif name == "stall":
         # Stop reading for SECONDS: a close from the client goes unanswered and TCP stays open.
         websocket.transport.pause_reading()
+        await websocket.send("stalled")
         await asyncio.sleep(float(rest))
         websocket.transport.resume_reading()
     elif name == "stats":

@@ -31,8 +31,9 @@ package final class WakeupEvent: Sendable {
         close(signalDescriptor)
     }
 
-    /// Makes `descriptor` readable; safe from any thread. A full pair already means "wake up",
-    /// so a failed write needs no retry.
+    /// Makes `descriptor` readable; safe from any thread.
+    ///
+    /// A full pair already means "wake up", so a failed write needs no retry.
     package func signal() {
         var byte: UInt8 = 1
         _ = send(signalDescriptor, &byte, 1, Int32(MSG_NOSIGNAL))

@@ -79,17 +79,7 @@ package final class CurlEasyHandle {
         return Int32(socket)
     }
 
-    /// Sends what it can of `bytes` without blocking (`curl_easy_send`).
-    package func send(_ bytes: UnsafeRawBufferPointer) throws(CurlCode) -> TransferResult {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return .transferred(0) }
-        var sent = 0
-        let code = curl_easy_send(handle, base, bytes.count, &sent)
-        if code == CURLE_AGAIN { return sent > 0 ? .transferred(sent) : .wouldBlock }
-        try check(code)
-        return .transferred(sent)
-    }
-
-    /// Sends what it can of `bytes[offset...]` without blocking.
+    /// Sends what it can of `bytes[offset...]` without blocking (`curl_easy_send`).
     package func send(_ bytes: [UInt8], from offset: Int) throws(CurlCode) -> TransferResult {
         guard offset < bytes.count else { return .transferred(0) }
         var sent = 0
@@ -101,7 +91,7 @@ package final class CurlEasyHandle {
         return .transferred(sent)
     }
 
-    /// Receives up to `buffer.count` bytes into an array.
+    /// Receives up to `buffer.count` bytes into an array (`curl_easy_recv`).
     package func receive(into buffer: inout [UInt8]) throws(CurlCode) -> TransferResult {
         var received = 0
         let code = buffer.withUnsafeMutableBytes { raw in

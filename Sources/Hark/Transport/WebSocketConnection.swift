@@ -100,7 +100,8 @@ package final class WebSocketConnection: Sendable {
             frame = WebSocketFrameEncoder.encode(
                 opcode: .text, payload: text.utf8, mask: WebSocketFrameEncoder.randomMask())
         case .binary(let bytes):
-            frame = WebSocketFrameEncoder.encode(opcode: .binary, payload: bytes, mask: WebSocketFrameEncoder.randomMask())
+            frame = WebSocketFrameEncoder.encode(
+                opcode: .binary, payload: bytes, mask: WebSocketFrameEncoder.randomMask())
         }
         try await core.enqueue(frame)
     }
@@ -111,7 +112,9 @@ package final class WebSocketConnection: Sendable {
         try await core.receive()
     }
 
-    /// Messages as a sequence; see `receive()`. Iterate it from one task.
+    /// Messages as a sequence, ending as `receive()` does.
+    ///
+    /// Iterate it from one task.
     package var messages: AsyncThrowingStream<WebSocketMessage, any Error> {
         let core = self.core
         return AsyncThrowingStream(unfolding: { try await core.receive() })
@@ -135,7 +138,7 @@ package final class WebSocketConnection: Sendable {
 }
 
 /// The state shared by a connection's async callers and its thread, under one mutex.
-package final class WebSocketConnectionCore: Sendable {
+final class WebSocketConnectionCore: Sendable {
     /// An encoded frame or a close request, in the order callers queued them.
     enum Outgoing {
         case frame([UInt8])
@@ -189,7 +192,8 @@ package final class WebSocketConnectionCore: Sendable {
         let capacity = options.outgoingCapacity
         let waiterID: UInt64? = try state.withLock { state throws(WebSocketError) in
             if let error = state.sendError { throw error }
-            if state.sendWaiters.isEmpty && (state.outgoingBytes == 0 || state.outgoingBytes + frame.count <= capacity) {
+            if state.sendWaiters.isEmpty && (state.outgoingBytes == 0 || state.outgoingBytes + frame.count <= capacity)
+            {
                 state.outgoing.append(.frame(frame))
                 state.outgoingBytes += frame.count
                 return nil
@@ -222,7 +226,8 @@ package final class WebSocketConnectionCore: Sendable {
 
     func receive() async throws -> WebSocketMessage? {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WebSocketMessage?, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<WebSocketMessage?, any Error>) in
                 let capacity = options.incomingCapacity
                 enum Outcome {
                     case message(WebSocketMessage, wake: Bool)

@@ -2,8 +2,9 @@
     import Glibc
 #endif
 
-/// The body of a connection's dedicated thread: connect, upgrade, then move frames until the
-/// connection ends. Everything here blocks, so it never runs on Swift's cooperative pool.
+/// The body of a connection's dedicated thread: connect, upgrade, then move frames until the end.
+///
+/// Everything here blocks, so it never runs on Swift's cooperative pool.
 ///
 /// The loop always reads with `curl_easy_recv` until CURLE_AGAIN before it polls, because TLS
 /// may hold decrypted bytes the socket no longer shows; it retries partial and CURLE_AGAIN
@@ -15,7 +16,8 @@ enum WebSocketConnectionLoop {
         _ = signal(SIGPIPE, SIG_IGN)
     }()
 
-    private static let readChunkSize = 64 << 10
+    /// Bytes asked of `curl_easy_recv` at a time.
+    static let readChunkSize = 64 << 10
 
     static func run(
         url: WebSocketURL, headers: [HTTPHeader], core: WebSocketConnectionCore,
@@ -47,7 +49,7 @@ enum WebSocketConnectionLoop {
             handle = try CurlEasyHandle()
             try handle.configureConnectOnly(
                 url: url.curlURL, proxy: options.proxy, caBundle: options.caBundle,
-                connectTimeoutMilliseconds: max(1, Int(options.connectTimeout.milliseconds)))
+                connectTimeoutMilliseconds: max(1, Int(options.connectTimeout.roundedUpMilliseconds)))
         } catch {
             throw .systemResource(detail: "libcurl: \(error.message)")
         }
@@ -73,7 +75,8 @@ enum WebSocketConnectionLoop {
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while true {
             guard let count = try session.readSome(into: &buffer, deadline: deadline) else {
-                throw .connectionLost(detail: "the server closed the connection without answering the WebSocket upgrade")
+                throw .connectionLost(
+                    detail: "the server closed the connection without answering the WebSocket upgrade")
             }
             let result: HandshakeResponseParser.Result
             do {
@@ -101,7 +104,7 @@ enum WebSocketConnectionLoop {
     ) -> String {
         var body = start
         let limit = WebSocketHandshake.maxBodySize
-        let expected = head.headers[header: "Content-Length"].flatMap { Int($0.trimmingSpaces) }
+        let expected = head.headers[header: "Content-Length"].flatMap { Int($0.trimmingHTTPWhitespace) }
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while body.count < min(expected ?? limit, limit) && !HTTPBody.isComplete(body, headers: head.headers) {
             guard let count = try? session.readSome(into: &buffer, deadline: deadline) else { break }
@@ -113,7 +116,7 @@ enum WebSocketConnectionLoop {
 
 extension Duration {
     /// Whole milliseconds, rounded up so a poll never wakes just before its deadline.
-    var milliseconds: Int64 {
+    fileprivate var roundedUpMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }
@@ -151,7 +154,7 @@ final class SocketSession {
         if let deadline {
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero { return .timedOut }
-            timeout = Int32(clamping: remaining.milliseconds)
+            timeout = Int32(clamping: remaining.roundedUpMilliseconds)
         }
         let result = poll(&descriptors, 2, timeout)
         if result == 0 { return .timedOut }
@@ -233,7 +236,7 @@ struct FrameLoop {
     /// Runs until the connection ends and says how.
     mutating func run() -> WebSocketConnectionCore.Ending {
         let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: WebSocketConnectionLoop.readChunkSizeForLoop, alignment: 8)
+            byteCount: WebSocketConnectionLoop.readChunkSize, alignment: 8)
         defer { buffer.deallocate() }
         // Frames that came with the 101 answer.
         if let ending = processFrames() { return ending }
@@ -257,8 +260,7 @@ struct FrameLoop {
     }
 
     /// Receives until CURLE_AGAIN (or until the incoming queue fills) and handles the frames.
-    private mutating func readAvailable(into buffer: UnsafeMutableRawBufferPointer) -> WebSocketConnectionCore.Ending?
-    {
+    private mutating func readAvailable(into buffer: UnsafeMutableRawBufferPointer) -> WebSocketConnectionCore.Ending? {
         while true {
             let result: CurlEasyHandle.TransferResult
             do {
@@ -310,7 +312,8 @@ struct FrameLoop {
             case .failConnection(let violation):
                 core.stopSending()
                 if !closeStarted {
-                    let payload = WebSocketFrameEncoder.closePayload(code: violation.closeCode, reason: violation.detail)
+                    let payload = WebSocketFrameEncoder.closePayload(
+                        code: violation.closeCode, reason: violation.detail)
                     control.append((Self.frame(.close, payload), true))
                     closeStarted = true
                 }
@@ -402,44 +405,5 @@ struct FrameLoop {
     /// A close 1000 ends the stream normally; any other code is an error carrying it.
     private static func ending(code: UInt16, reason: String) -> WebSocketConnectionCore.Ending {
         code == WebSocketCloseCode.normal ? .finished : .failed(.closed(code: code, reason: reason))
-    }
-}
-
-extension WebSocketConnectionLoop {
-    static var readChunkSizeForLoop: Int { readChunkSize }
-}
-
-/// The body of a refused upgrade as text: chunked bodies are decoded, lengths respected.
-enum HTTPBody {
-    static func isChunked(_ headers: [HTTPHeader]) -> Bool {
-        headers[header: "Transfer-Encoding"]?.lowercased().contains("chunked") ?? false
-    }
-
-    /// True once a chunked body's last chunk arrived.
-    static func isComplete(_ body: [UInt8], headers: [HTTPHeader]) -> Bool {
-        guard isChunked(headers) else { return false }
-        return body.count >= 5 && body.suffix(5).elementsEqual("0\r\n\r\n".utf8)
-    }
-
-    static func text(of body: [UInt8], headers: [HTTPHeader], expectedLength: Int?) -> String {
-        var bytes = body
-        if let expectedLength, bytes.count > expectedLength { bytes = Array(bytes.prefix(expectedLength)) }
-        if isChunked(headers) { bytes = dechunk(bytes) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func dechunk(_ body: [UInt8]) -> [UInt8] {
-        var result: [UInt8] = []
-        var index = 0
-        while index < body.count {
-            guard let lineEnd = body[index...].firstIndex(of: 13), lineEnd + 1 < body.count else { break }
-            let sizeText = String(decoding: body[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingSpaces, radix: 16), size > 0 else { break }
-            let start = lineEnd + 2
-            let end = min(start + size, body.count)
-            result += body[start..<end]
-            index = end + 2
-        }
-        return result
     }
 }

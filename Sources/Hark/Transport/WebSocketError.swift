@@ -43,7 +43,8 @@ package enum WebSocketError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidHandshake(let detail): "the WebSocket upgrade failed: \(detail)"
         case .protocolViolation(let violation): "the server broke the WebSocket protocol: \(violation)"
         case .closed(let code, let reason):
-            reason.isEmpty ? "the server closed the connection with code \(code)"
+            reason.isEmpty
+                ? "the server closed the connection with code \(code)"
                 : "the server closed the connection with code \(code): \(reason)"
         case .connectionLost(let detail): "the connection was lost: \(detail)"
         case .notOpen: "the WebSocket connection is closing or closed; nothing more can be sent"

@@ -34,7 +34,8 @@ package enum WebSocketHandshake {
         for header in headers {
             // A header value with a line break would smuggle a header or a second request.
             // Filter scalars, not Characters: "\r\n" is one Character.
-            let value = String(String.UnicodeScalarView(header.value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
+            let value = String(
+                String.UnicodeScalarView(header.value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
             let name = String(
                 String.UnicodeScalarView(header.name.unicodeScalars.filter { $0 != "\r" && $0 != "\n" && $0 != ":" }))
             text += "\(name): \(value)\r\n"
@@ -52,13 +53,13 @@ package enum WebSocketHandshake {
             return "the server's 101 answer lacks 'Upgrade: websocket'"
         }
         let connection = head.headers[header: "Connection"]?.lowercased() ?? ""
-        guard connection.split(separator: ",").contains(where: { $0.trimmingSpaces == "upgrade" }) else {
+        guard connection.split(separator: ",").contains(where: { $0.trimmingHTTPWhitespace == "upgrade" }) else {
             return "the server's 101 answer lacks 'Connection: Upgrade'"
         }
         guard let accept = head.headers[header: "Sec-WebSocket-Accept"] else {
             return "the server's 101 answer lacks Sec-WebSocket-Accept"
         }
-        guard accept.trimmingSpaces == acceptValue(forKey: key) else {
+        guard accept.trimmingHTTPWhitespace == acceptValue(forKey: key) else {
             return "the server's Sec-WebSocket-Accept does not match the key hark sent"
         }
         return nil
@@ -188,14 +189,14 @@ package struct HandshakeResponseParser: Sendable {
         for line in lines where !line.isEmpty {
             if line.first == " " || line.first == "\t", var last = headers.popLast() {
                 // Obsolete line folding (RFC 7230 §3.2.4): a continuation of the previous value.
-                last.value += " " + line.trimmingSpaces
+                last.value += " " + line.trimmingHTTPWhitespace
                 headers.append(last)
                 continue
             }
             guard let colon = line.firstIndex(of: ":") else {
                 throw WebSocketHandshakeProblem(detail: "the server sent a malformed header line")
             }
-            headers.append(HTTPHeader(String(line[..<colon]), line[line.index(after: colon)...].trimmingSpaces))
+            headers.append(HTTPHeader(String(line[..<colon]), line[line.index(after: colon)...].trimmingHTTPWhitespace))
         }
         return HandshakeResponseHead(status: status, headers: headers)
     }
@@ -206,10 +207,45 @@ package struct WebSocketHandshakeProblem: Error, Sendable, Equatable {
     package var detail: String
 }
 
+/// The body of a refused upgrade as text: chunked bodies are decoded, lengths respected.
+enum HTTPBody {
+    static func isChunked(_ headers: [HTTPHeader]) -> Bool {
+        headers[header: "Transfer-Encoding"]?.lowercased().contains("chunked") ?? false
+    }
+
+    /// True once a chunked body's last chunk arrived.
+    static func isComplete(_ body: [UInt8], headers: [HTTPHeader]) -> Bool {
+        guard isChunked(headers) else { return false }
+        return body.count >= 5 && body.suffix(5).elementsEqual("0\r\n\r\n".utf8)
+    }
+
+    static func text(of body: [UInt8], headers: [HTTPHeader], expectedLength: Int?) -> String {
+        var bytes = body
+        if let expectedLength, bytes.count > expectedLength { bytes = Array(bytes.prefix(expectedLength)) }
+        if isChunked(headers) { bytes = dechunk(bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func dechunk(_ body: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        var index = 0
+        while index < body.count {
+            guard let lineEnd = body[index...].firstIndex(of: 13), lineEnd + 1 < body.count else { break }
+            let sizeText = String(decoding: body[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingHTTPWhitespace, radix: 16), size > 0 else { break }
+            let start = lineEnd + 2
+            let end = min(start + size, body.count)
+            result += body[start..<end]
+            index = end + 2
+        }
+        return result
+    }
+}
+
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs (FoundationEssentials has no
     /// `trimmingCharacters(in:)`).
-    var trimmingSpaces: String {
+    var trimmingHTTPWhitespace: String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""

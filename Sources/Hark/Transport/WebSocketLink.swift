@@ -42,7 +42,8 @@ package final class WebSocketLink: ProviderLink {
                 to: request.url, headers: request.headers, options: connectionOptions)
             return WebSocketLink(connection: connection)
         } catch let error as WebSocketError {
-            throw linkFailure(for: error, host: WebSocketURL(request.url)?.authority ?? EndpointURL.host(of: request.url))
+            throw linkFailure(
+                for: error, host: WebSocketURL(request.url)?.authority ?? EndpointURL.host(of: request.url))
         }
     }
 

@@ -71,7 +71,8 @@ package struct WebSocketStateMachine: Sendable {
             return receiveClose(frame.payload)
         case .text, .binary:
             if fragmentedOpcode != nil {
-                return fail(WebSocketCloseCode.protocolError, "the server started a new message inside a fragmented one")
+                return fail(
+                    WebSocketCloseCode.protocolError, "the server started a new message inside a fragmented one")
             }
             if frame.isFinal { return complete(opcode: frame.opcode, payload: frame.payload) }
             fragmentedOpcode = frame.opcode
@@ -112,7 +113,8 @@ package struct WebSocketStateMachine: Sendable {
     private mutating func complete(opcode: WebSocketOpcode, payload: [UInt8]) -> ReceiveAction {
         if payload.count > maxMessageSize {
             return fail(
-                WebSocketCloseCode.messageTooBig, "the server sent a message above the limit of \(maxMessageSize) bytes")
+                WebSocketCloseCode.messageTooBig, "the server sent a message above the limit of \(maxMessageSize) bytes"
+            )
         }
         if opcode == .text {
             guard let text = String(validating: payload, as: UTF8.self) else {

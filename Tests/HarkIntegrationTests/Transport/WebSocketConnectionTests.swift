@@ -4,24 +4,40 @@ import Testing
 
 @testable import Hark
 
-/// Starts the echo fake for one test and stops it afterwards.
-@discardableResult
-func withEchoServer<T>(
-    _ arguments: [String] = [], _ body: (FakeServer) async throws -> T
-) async throws -> T {
-    let server = try FakeServer(script: "websocket_echo.py", arguments: arguments)
-    defer { server.stop() }
-    return try await body(server)
-}
+/// The echo fake and payloads the WebSocket integration tests share.
+enum EchoFixtures {
+    /// Starts the echo fake for one test and stops it afterwards.
+    @discardableResult
+    static func withEchoServer<T>(
+        _ arguments: [String] = [], _ body: (FakeServer) async throws -> T
+    ) async throws -> T {
+        let server = try FakeServer(script: "websocket_echo.py", arguments: arguments)
+        defer { server.stop() }
+        return try await body(server)
+    }
 
-/// Bytes the echo fake sends for `cmd:send-binary:N`.
-func pattern(_ count: Int) -> [UInt8] { (0..<count).map { UInt8($0 % 251) } }
+    /// The recorded events once one matches `predicate`, waiting up to 5 s for the fake to
+    /// record it (the fake writes after its side of a close finishes, which can trail hark's).
+    static func events(
+        of server: FakeServer, until predicate: ([String: Any]) -> Bool
+    ) async throws -> [[String: Any]] {
+        for _ in 0..<100 {
+            let events = server.recordedEvents()
+            if events.contains(where: predicate) { return events }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return server.recordedEvents()
+    }
 
-/// Test options: short timeouts so failures are quick, never timed assertions.
-func testOptions(caBundle: String? = nil, proxy: String? = nil) -> WebSocketOptions {
-    WebSocketOptions(
-        proxy: proxy, caBundle: caBundle, connectTimeout: .seconds(5), handshakeTimeout: .seconds(5),
-        closeTimeout: .seconds(5), maxMessageSize: 32 << 20)
+    /// Bytes the echo fake sends for `cmd:send-binary:N`.
+    static func pattern(_ count: Int) -> [UInt8] { (0..<count).map { UInt8($0 % 251) } }
+
+    /// Test options: short timeouts so failures are quick, never timed assertions.
+    static func testOptions(caBundle: String? = nil, proxy: String? = nil) -> WebSocketOptions {
+        WebSocketOptions(
+            proxy: proxy, caBundle: caBundle, connectTimeout: .seconds(5), handshakeTimeout: .seconds(5),
+            closeTimeout: .seconds(5), maxMessageSize: 32 << 20)
+    }
 }
 
 @Suite("WebSocketConnection against python websockets", .serialized)
@@ -33,7 +49,7 @@ struct WebSocketConnectionTests {
     private func roundTrips(url: String, options: WebSocketOptions) async throws {
         let connection = try await WebSocketConnection.connect(to: url, options: options)
         for size in Self.payloadSizes {
-            let payload = pattern(size)
+            let payload = EchoFixtures.pattern(size)
             try await connection.send(.binary(payload))
             #expect(try await connection.receive() == .binary(payload), "binary echo of \(size) bytes")
             let text = String(repeating: "a", count: size)
@@ -51,9 +67,9 @@ struct WebSocketConnectionTests {
 
     @Test("messages of 0, 125, 126, 65535, 65536 bytes and 5 MB cross ws:// both ways")
     func plainRoundTrips() async throws {
-        try await withEchoServer { server in
-            try await roundTrips(url: server.endpoint(scheme: "ws") + "/echo", options: testOptions())
-            let events = server.recordedEvents()
+        try await EchoFixtures.withEchoServer { server in
+            try await roundTrips(url: server.endpoint(scheme: "ws") + "/echo", options: EchoFixtures.testOptions())
+            let events = try await EchoFixtures.events(of: server) { $0["event"] as? String == "close" }
             #expect(events.contains { $0["event"] as? String == "close" && $0["code"] as? Int == 1000 })
         }
     }
@@ -61,20 +77,26 @@ struct WebSocketConnectionTests {
     @Test("messages of every length encoding cross wss:// with a test CA given as CAINFO")
     func tlsRoundTrips() async throws {
         let authority = try TestCertificateAuthority()
-        try await withEchoServer(["--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey]) {
+        try await EchoFixtures.withEchoServer([
+            "--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey,
+        ]) {
             server in
             try await roundTrips(
-                url: "wss://localhost:\(server.port)/echo", options: testOptions(caBundle: authority.caCertificate))
+                url: "wss://localhost:\(server.port)/echo",
+                options: EchoFixtures.testOptions(caBundle: authority.caCertificate))
         }
     }
 
     @Test("a server certificate from an unknown CA fails as a TLS error that says so")
     func unknownCA() async throws {
         let authority = try TestCertificateAuthority()
-        try await withEchoServer(["--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey]) {
+        try await EchoFixtures.withEchoServer([
+            "--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey,
+        ]) {
             server in
             do {
-                _ = try await WebSocketConnection.connect(to: "wss://127.0.0.1:\(server.port)/", options: testOptions())
+                _ = try await WebSocketConnection.connect(
+                    to: "wss://127.0.0.1:\(server.port)/", options: EchoFixtures.testOptions())
                 Issue.record("connected to a server signed by an unknown CA")
             } catch let error as WebSocketError {
                 guard case .tlsFailed(let host, let cause) = error else {
@@ -92,12 +114,13 @@ struct WebSocketConnectionTests {
     func throughProxy() async throws {
         let proxy = try FakeServer(script: "connect_proxy.py")
         defer { proxy.stop() }
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let connection = try await WebSocketConnection.connect(
-                to: server.endpoint() + "/via-proxy", options: testOptions(proxy: "http://127.0.0.1:\(proxy.port)"))
+                to: server.endpoint() + "/via-proxy",
+                options: EchoFixtures.testOptions(proxy: "http://127.0.0.1:\(proxy.port)"))
             for size in [0, 126, 65536, 3 << 20] {
-                try await connection.send(.binary(pattern(size)))
-                #expect(try await connection.receive() == .binary(pattern(size)))
+                try await connection.send(.binary(EchoFixtures.pattern(size)))
+                #expect(try await connection.receive() == .binary(EchoFixtures.pattern(size)))
             }
             await connection.close()
             #expect(try await connection.receive() == nil)
@@ -109,8 +132,9 @@ struct WebSocketConnectionTests {
 
     @Test("a fragmented server message with pings between fragments arrives whole, and the pings are answered")
     func fragmentsWithPings() async throws {
-        try await withEchoServer { server in
-            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
+        try await EchoFixtures.withEchoServer { server in
+            let connection = try await WebSocketConnection.connect(
+                to: server.endpoint(), options: EchoFixtures.testOptions())
             try await connection.send(.text("cmd:fragments:5:3000"))
             #expect(try await connection.receive() == .text(String(repeating: "x", count: 15000)))
             // The server records each pong after the message; the echo after that orders it.
@@ -124,8 +148,9 @@ struct WebSocketConnectionTests {
 
     @Test("a server close with code and reason ends the stream with both")
     func serverClose() async throws {
-        try await withEchoServer { server in
-            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
+        try await EchoFixtures.withEchoServer { server in
+            let connection = try await WebSocketConnection.connect(
+                to: server.endpoint(), options: EchoFixtures.testOptions())
             try await connection.send(.text("cmd:close:4008:quota exceeded"))
             do {
                 _ = try await connection.receive()
@@ -136,16 +161,17 @@ struct WebSocketConnectionTests {
             #expect(connection.closeFrame?.code == 4008)
             await #expect(throws: WebSocketError.self) { try await connection.send(.text("late")) }
             // The server saw hark echo its code.
-            try await Task.sleep(for: .milliseconds(300))
-            let closes = server.recordedEvents().filter { $0["event"] as? String == "close" }
+            let closes = try await EchoFixtures.events(of: server) { $0["event"] as? String == "close" }
+                .filter { $0["event"] as? String == "close" }
             #expect(closes.first?["code"] as? Int == 4008)
         }
     }
 
     @Test("a server close 1000 ends the stream normally")
     func serverCloseNormal() async throws {
-        try await withEchoServer { server in
-            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
+        try await EchoFixtures.withEchoServer { server in
+            let connection = try await WebSocketConnection.connect(
+                to: server.endpoint(), options: EchoFixtures.testOptions())
             try await connection.send(.text("cmd:close:1000:bye"))
             #expect(try await connection.receive() == nil)
             #expect(connection.closeFrame?.reason == "bye")
@@ -154,8 +180,9 @@ struct WebSocketConnectionTests {
 
     @Test("a TCP reset in the middle of a message is reported as a lost connection")
     func resetMidMessage() async throws {
-        try await withEchoServer { server in
-            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
+        try await EchoFixtures.withEchoServer { server in
+            let connection = try await WebSocketConnection.connect(
+                to: server.endpoint(), options: EchoFixtures.testOptions())
             try await connection.send(.text("cmd:reset-mid-message"))
             do {
                 _ = try await connection.receive()
@@ -173,8 +200,8 @@ struct WebSocketConnectionTests {
 
     @Test("a server that accepts TCP but never answers the upgrade times out instead of hanging")
     func silentServer() async throws {
-        try await withEchoServer(["--scenario", "silent"]) { server in
-            var options = testOptions()
+        try await EchoFixtures.withEchoServer(["--scenario", "silent"]) { server in
+            var options = EchoFixtures.testOptions()
             options.handshakeTimeout = .milliseconds(500)
             await #expect(throws: WebSocketError.timedOut(phase: .handshake)) {
                 _ = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
@@ -184,11 +211,12 @@ struct WebSocketConnectionTests {
 
     @Test("401 and 429 at the upgrade surface status, headers and body", arguments: [401, 429])
     func rejected(status: Int) async throws {
-        try await withEchoServer(["--scenario", "reject-\(status)"]) { server in
+        try await EchoFixtures.withEchoServer(["--scenario", "reject-\(status)"]) { server in
             do {
                 _ = try await WebSocketConnection.connect(
-                    to: server.endpoint() + "/v1/listen?token=secret", headers: [HTTPHeader("Authorization", "Token k")],
-                    options: testOptions())
+                    to: server.endpoint() + "/v1/listen?token=secret",
+                    headers: [HTTPHeader("Authorization", "Token k")],
+                    options: EchoFixtures.testOptions())
                 Issue.record("the upgrade was not refused")
             } catch let error as WebSocketError {
                 guard case .handshakeRejected(let got, let headers, let body) = error else {
@@ -209,9 +237,9 @@ struct WebSocketConnectionTests {
 
     @Test("a wrong Sec-WebSocket-Accept is refused")
     func badAccept() async throws {
-        try await withEchoServer(["--scenario", "bad-accept"]) { server in
+        try await EchoFixtures.withEchoServer(["--scenario", "bad-accept"]) { server in
             do {
-                _ = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
+                _ = try await WebSocketConnection.connect(to: server.endpoint(), options: EchoFixtures.testOptions())
                 Issue.record("a bad accept key was accepted")
             } catch let error as WebSocketError {
                 guard case .invalidHandshake(let detail) = error else {
@@ -230,7 +258,8 @@ struct WebSocketConnectionTests {
         let port = server.port
         server.stop()
         do {
-            _ = try await WebSocketConnection.connect(to: "ws://127.0.0.1:\(port)/", options: testOptions())
+            _ = try await WebSocketConnection.connect(
+                to: "ws://127.0.0.1:\(port)/", options: EchoFixtures.testOptions())
             Issue.record("connected to a closed port")
         } catch let error as WebSocketError {
             guard case .connectFailed(let host, _) = error else {
@@ -241,14 +270,16 @@ struct WebSocketConnectionTests {
         }
     }
 
-    @Test("protocol violations close with the right code", arguments: [
-        ("8181010203" + "04", UInt16(1002)),  // masked frame from the server
-        ("8102c328", UInt16(1007)),  // invalid UTF-8 text
-        ("827f0000000100000000", UInt16(1009)),  // a 4 GiB frame header
-    ])
+    @Test(
+        "protocol violations close with the right code",
+        arguments: [
+            ("8181010203" + "04", UInt16(1002)),  // masked frame from the server
+            ("8102c328", UInt16(1007)),  // invalid UTF-8 text
+            ("827f0000000100000000", UInt16(1009)),  // a 4 GiB frame header
+        ])
     func violations(hex: String, code: UInt16) async throws {
-        try await withEchoServer { server in
-            var options = testOptions()
+        try await EchoFixtures.withEchoServer { server in
+            var options = EchoFixtures.testOptions()
             options.maxMessageSize = 1 << 20
             let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
             try await connection.send(.text("cmd:raw:\(hex)"))
@@ -262,16 +293,16 @@ struct WebSocketConnectionTests {
                 }
                 #expect(violation.closeCode == code)
             }
-            try await Task.sleep(for: .milliseconds(300))
-            let closes = server.recordedEvents().filter { $0["event"] as? String == "close" }
+            let closes = try await EchoFixtures.events(of: server) { $0["event"] as? String == "close" }
+                .filter { $0["event"] as? String == "close" }
             #expect(closes.first?["code"] as? Int == Int(code))
         }
     }
 
     @Test("sends suspend when the outgoing queue is full and all arrive in order")
     func backPressure() async throws {
-        try await withEchoServer { server in
-            var options = testOptions()
+        try await EchoFixtures.withEchoServer { server in
+            var options = EchoFixtures.testOptions()
             options.outgoingCapacity = 64 << 10
             let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
             let receiver = Task {
@@ -294,8 +325,9 @@ struct WebSocketConnectionTests {
 
     @Test("abort ends the stream at once with .aborted and later sends fail")
     func abort() async throws {
-        try await withEchoServer { server in
-            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: testOptions())
+        try await EchoFixtures.withEchoServer { server in
+            let connection = try await WebSocketConnection.connect(
+                to: server.endpoint(), options: EchoFixtures.testOptions())
             connection.abort()
             await #expect(throws: WebSocketError.aborted) { _ = try await connection.receive() }
             await #expect(throws: WebSocketError.self) { try await connection.send(.text("x")) }

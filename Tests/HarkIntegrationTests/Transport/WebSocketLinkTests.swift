@@ -14,13 +14,13 @@ struct WebSocketLinkTests {
 
     @Test("text and binary travel as WireMessages, and close() ends inbound normally when the server answers")
     func messagesAndClose() async throws {
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(request(server), options: options)
             try await link.send(.text("{\"type\":\"hello\"}"))
-            try await link.send(.binary(pattern(70000)))
+            try await link.send(.binary(EchoFixtures.pattern(70000)))
             var iterator = link.inbound.makeAsyncIterator()
             #expect(try await iterator.next() == .text("{\"type\":\"hello\"}"))
-            #expect(try await iterator.next() == .binary(pattern(70000)))
+            #expect(try await iterator.next() == .binary(EchoFixtures.pattern(70000)))
             await link.close()
             #expect(try await iterator.next() == nil)
             await #expect(throws: LinkFailure.self) { try await link.send(.text("late")) }
@@ -32,7 +32,7 @@ struct WebSocketLinkTests {
 
     @Test("a server close with another code throws LinkFailure.closed with code and reason")
     func closedWithCode() async throws {
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(request(server), options: options)
             try await link.send(.text("cmd:close:4001:invalid audio"))
             do {
@@ -46,7 +46,7 @@ struct WebSocketLinkTests {
 
     @Test("a server close 1000 ends inbound normally")
     func closedNormally() async throws {
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(request(server), options: options)
             try await link.send(.text("first"))
             try await link.send(.text("cmd:close:1000:done"))
@@ -58,7 +58,7 @@ struct WebSocketLinkTests {
 
     @Test("a refused upgrade throws handshakeRejected with status, headers and body")
     func rejected() async throws {
-        try await withEchoServer(["--scenario", "reject-401"]) { server in
+        try await EchoFixtures.withEchoServer(["--scenario", "reject-401"]) { server in
             do {
                 _ = try await WebSocketLink.connect(request(server), options: options)
                 Issue.record("the upgrade was not refused")
@@ -96,7 +96,9 @@ struct WebSocketLinkTests {
     @Test("an unknown CA throws tlsFailed")
     func tlsFailed() async throws {
         let authority = try TestCertificateAuthority()
-        try await withEchoServer(["--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey]) {
+        try await EchoFixtures.withEchoServer([
+            "--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey,
+        ]) {
             server in
             let request = ConnectionRequest(url: "wss://localhost:\(server.port)/", headers: [])
             await #expect {
@@ -114,7 +116,7 @@ struct WebSocketLinkTests {
 
     @Test("a reset throws connectionLost; a silent server throws timedOut")
     func lostAndTimedOut() async throws {
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(request(server), options: options)
             try await link.send(.text("cmd:reset-mid-message"))
             await #expect {
@@ -124,7 +126,7 @@ struct WebSocketLinkTests {
                 return true
             }
         }
-        try await withEchoServer(["--scenario", "silent"]) { server in
+        try await EchoFixtures.withEchoServer(["--scenario", "silent"]) { server in
             let quick = LinkOptions(connectTimeout: .seconds(5), handshakeTimeout: .milliseconds(400))
             await #expect {
                 _ = try await WebSocketLink.connect(request(server), options: quick)
@@ -137,7 +139,7 @@ struct WebSocketLinkTests {
 
     @Test("a bad accept key and a 1009-sized message are protocol violations")
     func protocolViolations() async throws {
-        try await withEchoServer(["--scenario", "bad-accept"]) { server in
+        try await EchoFixtures.withEchoServer(["--scenario", "bad-accept"]) { server in
             await #expect {
                 _ = try await WebSocketLink.connect(request(server), options: options)
             } throws: { error in
@@ -145,7 +147,7 @@ struct WebSocketLinkTests {
                 return true
             }
         }
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(request(server), options: options, maxMessageSize: 1000)
             try await link.send(.text("cmd:send-binary:1001"))
             await #expect {
@@ -159,7 +161,7 @@ struct WebSocketLinkTests {
 
     @Test("abort() ends inbound at once and sends fail")
     func abort() async throws {
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(request(server), options: options)
             await link.abort()
             await #expect(throws: LinkFailure.self) {
@@ -171,14 +173,15 @@ struct WebSocketLinkTests {
 
     @Test("close() waits a bounded time for a server that never answers the close")
     func closeTimeout() async throws {
-        try await withEchoServer { server in
+        try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(
                 request(server), options: options, closeTimeout: .milliseconds(300))
             try await link.send(.text("cmd:stall:1"))
-            try await Task.sleep(for: .milliseconds(100))
+            var iterator = link.inbound.makeAsyncIterator()
+            #expect(try await iterator.next() == .text("stalled"))
             await link.close()
             await #expect {
-                for try await _ in link.inbound {}
+                _ = try await iterator.next()
             } throws: { error in
                 guard case .timedOut(let phase) = error as? LinkFailure else { return false }
                 return phase.contains("close")

@@ -2,65 +2,72 @@ import Testing
 
 @testable import Hark
 
-/// Builds a server (unmasked) frame the way a server would send it.
-func serverFrame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, rsv: UInt8 = 0) -> [UInt8] {
-    var bytes: [UInt8] = [(fin ? 0x80 : 0) | rsv | opcode]
-    if payload.count < 126 {
-        bytes.append(UInt8(payload.count))
-    } else if payload.count <= 0xFFFF {
-        bytes += [126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-    } else {
-        bytes.append(127)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: payload.count >> shift)) }
+/// Bytes and randomness the transport tests share.
+enum TransportFixtures {
+    /// Builds a server (unmasked) frame the way a server would send it.
+    static func serverFrame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, rsv: UInt8 = 0) -> [UInt8] {
+        var bytes: [UInt8] = [(fin ? 0x80 : 0) | rsv | opcode]
+        if payload.count < 126 {
+            bytes.append(UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            bytes += [126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        } else {
+            bytes.append(127)
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: payload.count >> shift))
+            }
+        }
+        return bytes + payload
     }
-    return bytes + payload
-}
 
-/// A seeded generator so random splits and fuzz inputs are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    /// A seeded generator so random splits and fuzz inputs are the same on every run.
+    struct SeededRandom: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
     }
-}
 
-/// Feeds `bytes` to a decoder in the pieces `cuts` gives, collecting every frame.
-func decodeAll(_ bytes: [UInt8], pieces: [Int], maxFrameSize: Int = 1 << 24) throws -> [WebSocketFrame] {
-    var decoder = WebSocketFrameDecoder(maxFrameSize: maxFrameSize)
-    var frames: [WebSocketFrame] = []
-    var offset = 0
-    for size in pieces + [bytes.count] where offset < bytes.count {
-        let end = min(bytes.count, offset + size)
-        decoder.append(bytes[offset..<end])
-        offset = end
-        while let frame = try decoder.nextFrame() { frames.append(frame) }
+    /// Feeds `bytes` to a decoder in the pieces `cuts` gives, collecting every frame.
+    static func decodeAll(_ bytes: [UInt8], pieces: [Int], maxFrameSize: Int = 1 << 24) throws -> [WebSocketFrame] {
+        var decoder = WebSocketFrameDecoder(maxFrameSize: maxFrameSize)
+        var frames: [WebSocketFrame] = []
+        var offset = 0
+        for size in pieces + [bytes.count] where offset < bytes.count {
+            let end = min(bytes.count, offset + size)
+            decoder.append(bytes[offset..<end])
+            offset = end
+            while let frame = try decoder.nextFrame() { frames.append(frame) }
+        }
+        #expect(decoder.bufferedByteCount == 0)
+        return frames
     }
-    #expect(decoder.bufferedByteCount == 0)
-    return frames
-}
 
-/// Ways to cut a byte stream: all at once, byte by byte, and seeded random splits.
-func splittings(of count: Int, seed: UInt64) -> [[Int]] {
-    var generator = SplitMix64(state: seed)
-    var random: [Int] = []
-    var total = 0
-    while total < count {
-        let piece = Int.random(in: 1...max(1, min(count, 300)), using: &generator)
-        random.append(piece)
-        total += piece
+    /// Ways to cut a byte stream: all at once, byte by byte, and seeded random splits.
+    static func splittings(of count: Int, seed: UInt64) -> [[Int]] {
+        var generator = TransportFixtures.SeededRandom(state: seed)
+        var random: [Int] = []
+        var total = 0
+        while total < count {
+            let piece = Int.random(in: 1...max(1, min(count, 300)), using: &generator)
+            random.append(piece)
+            total += piece
+        }
+        return [[count], Array(repeating: 1, count: count), random]
     }
-    return [[count], Array(repeating: 1, count: count), random]
 }
 
 @Suite("WebSocket frame encoder and decoder")
 struct WebSocketFrameCodecTests {
-    @Test("client frames are masked and use 7, 16 and 64-bit lengths at the RFC boundaries", arguments: [
-        0, 1, 125, 126, 65535, 65536, 70000,
-    ])
+    @Test(
+        "client frames are masked and use 7, 16 and 64-bit lengths at the RFC boundaries",
+        arguments: [
+            0, 1, 125, 126, 65535, 65536, 70000,
+        ])
     func encoderLengths(length: Int) throws {
         let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7) }
         let frame = WebSocketFrameEncoder.encode(opcode: .binary, payload: payload, mask: 0x1234_5678)
@@ -95,7 +102,7 @@ struct WebSocketFrameCodecTests {
 
     @Test("masking an unaligned tail matches byte-wise XOR")
     func maskingMatchesBytewise() {
-        var generator = SplitMix64(state: 7)
+        var generator = TransportFixtures.SeededRandom(state: 7)
         for length in [1, 3, 7, 8, 9, 15, 16, 17, 1023] {
             let payload = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let mask: [UInt8] = [0xA1, 0x02, 0xF3, 0x44]
@@ -114,40 +121,48 @@ struct WebSocketFrameCodecTests {
 
     @Test("server frames decode the same fed all at once, byte by byte and in random splits")
     func decoderSplits() throws {
-        let payloads: [[UInt8]] = [[], Array("hi".utf8), Array(repeating: 1, count: 125), Array(repeating: 2, count: 126),
-            Array(repeating: 3, count: 65535), Array(repeating: 4, count: 65536)]
+        let payloads: [[UInt8]] = [
+            [], Array("hi".utf8), Array(repeating: 1, count: 125), Array(repeating: 2, count: 126),
+            Array(repeating: 3, count: 65535), Array(repeating: 4, count: 65536),
+        ]
         var stream: [UInt8] = []
-        for payload in payloads { stream += serverFrame(0x2, payload) }
-        stream += serverFrame(0x9, Array("ping".utf8))
-        stream += serverFrame(0x1, Array("tail".utf8), fin: false)
-        for (index, pieces) in splittings(of: stream.count, seed: 42).enumerated() {
+        for payload in payloads { stream += TransportFixtures.serverFrame(0x2, payload) }
+        stream += TransportFixtures.serverFrame(0x9, Array("ping".utf8))
+        stream += TransportFixtures.serverFrame(0x1, Array("tail".utf8), fin: false)
+        for (index, pieces) in TransportFixtures.splittings(of: stream.count, seed: 42).enumerated() {
             // Byte by byte over 200 KB is slow in debug builds; the small frames cover it.
             if index == 1 && stream.count > 4096 { continue }
-            let frames = try decodeAll(stream, pieces: pieces)
+            let frames = try TransportFixtures.decodeAll(stream, pieces: pieces)
             #expect(frames.count == payloads.count + 2)
             #expect(frames.prefix(payloads.count).map(\.payload) == payloads)
             #expect(frames[payloads.count] == WebSocketFrame(opcode: .ping, payload: Array("ping".utf8)))
-            #expect(frames[payloads.count + 1] == WebSocketFrame(isFinal: false, opcode: .text, payload: Array("tail".utf8)))
+            #expect(
+                frames[payloads.count + 1] == WebSocketFrame(isFinal: false, opcode: .text, payload: Array("tail".utf8))
+            )
         }
     }
 
     @Test("small frames decode byte by byte")
     func decoderByteByByte() throws {
         var stream: [UInt8] = []
-        for length in [0, 5, 125, 126, 300] { stream += serverFrame(0x2, Array(repeating: 9, count: length)) }
-        let frames = try decodeAll(stream, pieces: Array(repeating: 1, count: stream.count))
+        for length in [0, 5, 125, 126, 300] {
+            stream += TransportFixtures.serverFrame(0x2, Array(repeating: 9, count: length))
+        }
+        let frames = try TransportFixtures.decodeAll(stream, pieces: Array(repeating: 1, count: stream.count))
         #expect(frames.map(\.payload.count) == [0, 5, 125, 126, 300])
     }
 
-    @Test("reserved bits, unknown opcodes and masked server frames are protocol errors (1002)", arguments: [
-        [0xC1, 0x00],  // RSV1 without an extension
-        [0x83, 0x00],  // opcode 3 is reserved
-        [0x8B, 0x00],  // opcode 11 is reserved
-        [0x81, 0x81, 1, 2, 3, 4, 0x41],  // masked frame from the server
-        [0x09, 0x00],  // fragmented ping
-        [0x89, 126, 0, 126] + Array(repeating: 0, count: 126),  // ping longer than 125
-        [0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 1],  // length with the top bit set
-    ] as [[UInt8]])
+    @Test(
+        "reserved bits, unknown opcodes and masked server frames are protocol errors (1002)",
+        arguments: [
+            [0xC1, 0x00],  // RSV1 without an extension
+            [0x83, 0x00],  // opcode 3 is reserved
+            [0x8B, 0x00],  // opcode 11 is reserved
+            [0x81, 0x81, 1, 2, 3, 4, 0x41],  // masked frame from the server
+            [0x09, 0x00],  // fragmented ping
+            [0x89, 126, 0, 126] + Array(repeating: 0, count: 126),  // ping longer than 125
+            [0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 1],  // length with the top bit set
+        ] as [[UInt8]])
     func decoderRejects(bytes: [UInt8]) {
         var decoder = WebSocketFrameDecoder(maxFrameSize: 1 << 20)
         decoder.append(bytes)

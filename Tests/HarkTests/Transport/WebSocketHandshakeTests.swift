@@ -41,9 +41,9 @@ struct WebSocketHandshakeTests {
 
     @Test("the 101 answer parses the same fed at once, byte by byte and in random splits, keeping frames after it")
     func parsesInPieces() throws {
-        let frames = serverFrame(0x1, Array("first".utf8))
+        let frames = TransportFixtures.serverFrame(0x1, Array("first".utf8))
         let stream = answer + frames
-        for pieces in splittings(of: stream.count, seed: 9) {
+        for pieces in TransportFixtures.splittings(of: stream.count, seed: 9) {
             var parser = HandshakeResponseParser()
             var offset = 0
             var result = HandshakeResponseParser.Result.needMoreBytes
@@ -90,7 +90,10 @@ struct WebSocketHandshakeTests {
             return
         }
         #expect(head.status == 429)
-        #expect(head.headers == [HTTPHeader("Retry-After", "7"), HTTPHeader("X-Request-Id", "a"), HTTPHeader("X-Request-Id", "b")])
+        #expect(
+            head.headers == [
+                HTTPHeader("Retry-After", "7"), HTTPHeader("X-Request-Id", "a"), HTTPHeader("X-Request-Id", "b"),
+            ])
         #expect(remainder == Array("{}".utf8))
     }
 

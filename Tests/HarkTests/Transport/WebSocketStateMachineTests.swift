@@ -52,7 +52,9 @@ struct WebSocketStateMachineTests {
     @Test("a message above the limit fails with 1009 before it is buffered")
     func tooBig() {
         var machine = WebSocketStateMachine(maxMessageSize: 10)
-        #expect(machine.receive(WebSocketFrame(isFinal: false, opcode: .binary, payload: Array(repeating: 1, count: 8))) == .none)
+        #expect(
+            machine.receive(WebSocketFrame(isFinal: false, opcode: .binary, payload: Array(repeating: 1, count: 8)))
+                == .none)
         let action = machine.receive(WebSocketFrame(opcode: .continuation, payload: Array(repeating: 1, count: 8)))
         guard case .failConnection(let violation) = action else {
             Issue.record("expected a failure, got \(action)")
@@ -89,7 +91,9 @@ struct WebSocketStateMachineTests {
     @Test("an empty close is answered with an empty close and reported as 1005")
     func emptyClose() {
         var machine = WebSocketStateMachine(maxMessageSize: 1024)
-        #expect(machine.receive(WebSocketFrame(opcode: .close, payload: [])) == .replyToClose(payload: [], code: 1005, reason: ""))
+        #expect(
+            machine.receive(WebSocketFrame(opcode: .close, payload: []))
+                == .replyToClose(payload: [], code: 1005, reason: ""))
     }
 
     @Test("hark's close is sent once; messages still arrive; the server's answer completes it")
@@ -104,16 +108,19 @@ struct WebSocketStateMachineTests {
         #expect(machine.state == .closed)
     }
 
-    @Test("close frames with a 1-byte payload, a reserved code or a non-UTF-8 reason are refused", arguments: [
-        ([0x03] as [UInt8], WebSocketCloseCode.protocolError),
-        ([0x03, 0xED], WebSocketCloseCode.protocolError),  // 1005 may not be sent
-        ([0x03, 0xEE], WebSocketCloseCode.protocolError),  // 1006 may not be sent
-        ([0x00, 0x10], WebSocketCloseCode.protocolError),  // 16
-        ([0x03, 0xE8, 0xFF], WebSocketCloseCode.invalidPayload),
-    ])
+    @Test(
+        "close frames with a 1-byte payload, a reserved code or a non-UTF-8 reason are refused",
+        arguments: [
+            ([0x03] as [UInt8], WebSocketCloseCode.protocolError),
+            ([0x03, 0xED], WebSocketCloseCode.protocolError),  // 1005 may not be sent
+            ([0x03, 0xEE], WebSocketCloseCode.protocolError),  // 1006 may not be sent
+            ([0x00, 0x10], WebSocketCloseCode.protocolError),  // 16
+            ([0x03, 0xE8, 0xFF], WebSocketCloseCode.invalidPayload),
+        ])
     func invalidClose(payload: [UInt8], code: UInt16) {
         var machine = WebSocketStateMachine(maxMessageSize: 1024)
-        guard case .failConnection(let violation) = machine.receive(WebSocketFrame(opcode: .close, payload: payload)) else {
+        guard case .failConnection(let violation) = machine.receive(WebSocketFrame(opcode: .close, payload: payload))
+        else {
             Issue.record("a bad close was accepted")
             return
         }
@@ -129,7 +136,7 @@ struct WebSocketMalformedInputTests {
     @Test("seeded random input never crashes, never over-buffers, and ends in a protocol error")
     func fuzz() {
         let maxMessageSize = 4096
-        var generator = SplitMix64(state: 0x5EED)
+        var generator = TransportFixtures.SeededRandom(state: 0x5EED)
         var violations = 0
         for round in 0..<3000 {
             var decoder = WebSocketFrameDecoder(maxFrameSize: maxMessageSize)
@@ -140,10 +147,12 @@ struct WebSocketMalformedInputTests {
                 let opcode = [0x0, 0x1, 0x2, 0x8, 0x9, 0xA, 0x3][Int.random(in: 0..<7, using: &generator)] as UInt8
                 let length = [0, 1, 125, 126, 3000, 5000][Int.random(in: 0..<6, using: &generator)]
                 let payload = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                input += serverFrame(opcode, payload, fin: Bool.random(using: &generator))
+                input += TransportFixtures.serverFrame(opcode, payload, fin: Bool.random(using: &generator))
             }
             if round % 3 == 0 {
-                input = (0..<Int.random(in: 1...600, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                input = (0..<Int.random(in: 1...600, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             } else {
                 let index = Int.random(in: 0..<input.count, using: &generator)
                 input[index] = UInt8.random(in: 0...255, using: &generator)
