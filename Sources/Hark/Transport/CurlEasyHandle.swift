@@ -65,8 +65,32 @@ package final class CurlEasyHandle {
 
     /// Connects (DNS, TCP, proxy CONNECT, TLS) and returns; blocks up to the connect timeout
     /// (`curl_easy_perform` with `CONNECT_ONLY`).
-    package func connect() throws(CurlCode) {
-        try check(curl_easy_perform(handle))
+    ///
+    /// libcurl calls its progress function (`CURLOPT_XFERINFOFUNCTION`) about once a second
+    /// and more often while bytes move, also while connecting; `shouldAbort` is asked there, so
+    /// an abort ends a slow connect (CURLE_ABORTED_BY_CALLBACK) instead of waiting out the
+    /// timeout.
+    package func connect(shouldAbort: @escaping () -> Bool) throws(CurlCode) {
+        let check = AbortCheck(shouldAbort)
+        let pointer = Unmanaged.passRetained(check).toOpaque()
+        defer {
+            _ = hark_curl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 1)
+            _ = hark_curl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, nil)
+            Unmanaged<AbortCheck>.fromOpaque(pointer).release()
+        }
+        try self.check(hark_curl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, pointer))
+        try self.check(
+            hark_curl_easy_setopt_xferinfo_function(handle) { clientData, _, _, _, _ in
+                guard let clientData else { return 0 }
+                return Unmanaged<AbortCheck>.fromOpaque(clientData).takeUnretainedValue().shouldAbort() ? 1 : 0
+            })
+        try self.check(hark_curl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
+        try self.check(curl_easy_perform(handle))
+    }
+
+    /// True when `code` is libcurl's CURLE_ABORTED_BY_CALLBACK.
+    package static func isAbortedByCallback(_ code: CurlCode) -> Bool {
+        code.rawValue == Int(CURLE_ABORTED_BY_CALLBACK.rawValue)
     }
 
     /// The connected socket (`CURLINFO_ACTIVESOCKET`), for `poll`.
@@ -123,3 +147,13 @@ package final class CurlEasyHandle {
 
 @available(*, unavailable)
 extension CurlEasyHandle: Sendable {}
+
+/// The abort question handed to libcurl's progress callback as its user data (C callbacks
+/// cannot capture context).
+private final class AbortCheck {
+    let shouldAbort: () -> Bool
+
+    init(_ shouldAbort: @escaping () -> Bool) {
+        self.shouldAbort = shouldAbort
+    }
+}

@@ -66,7 +66,8 @@ package final class WebSocketConnection: Sendable {
     /// - Parameters:
     ///   - url: `ws://` or `wss://`.
     ///   - headers: extra upgrade request headers (authorization).
-    /// - Throws: `WebSocketError`; cancelling the task aborts the attempt.
+    /// - Throws: `WebSocketError`; `CancellationError` when the task is cancelled, which aborts
+    ///   the attempt even inside libcurl's connect.
     package static func connect(
         to url: String, headers: [HTTPHeader] = [], options: WebSocketOptions = WebSocketOptions()
     ) async throws -> WebSocketConnection {
@@ -78,14 +79,18 @@ package final class WebSocketConnection: Sendable {
             throw WebSocketError.systemResource(detail: "eventfd: \(error.detail)")
         }
         let core = WebSocketConnectionCore(wakeup: wakeup, options: options)
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (opened: CheckedContinuation<Void, any Error>) in
-                DedicatedThread.start(name: "websocket \(parsed.authority)") {
-                    WebSocketConnectionLoop.run(url: parsed, headers: headers, core: core, opened: opened)
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (opened: CheckedContinuation<Void, any Error>) in
+                    DedicatedThread.start(name: "websocket \(parsed.authority)") {
+                        WebSocketConnectionLoop.run(url: parsed, headers: headers, core: core, opened: opened)
+                    }
                 }
+            } onCancel: {
+                core.abort()
             }
-        } onCancel: {
-            core.abort()
+        } catch WebSocketError.aborted where Task.isCancelled {
+            throw CancellationError()
         }
         return WebSocketConnection(url: parsed, core: core)
     }

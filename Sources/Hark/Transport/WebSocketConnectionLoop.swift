@@ -54,8 +54,9 @@ enum WebSocketConnectionLoop {
             throw .systemResource(detail: "libcurl: \(error.message)")
         }
         do {
-            try handle.connect()
+            try handle.connect { core.abortRequested }
         } catch {
+            if CurlEasyHandle.isAbortedByCallback(error) { throw .aborted }
             if error.rawValue == CurlCode.operationTimedOut { throw .timedOut(phase: .connecting) }
             if error.isTLSFailure { throw .tlsFailed(host: url.authority, cause: error) }
             throw .connectFailed(host: url.authority, cause: error)

@@ -235,6 +235,21 @@ struct WebSocketConnectionTests {
         }
     }
 
+    @Test("cancelling a connect stuck in a proxy that never answers CONNECT aborts it, not waiting for the timeout")
+    func cancelStuckConnect() async throws {
+        try await EchoFixtures.withEchoServer(["--scenario", "silent"]) { silentProxy in
+            var options = EchoFixtures.testOptions(proxy: "http://127.0.0.1:\(silentProxy.port)")
+            options.connectTimeout = .seconds(60)
+            let attempt = Task {
+                try await WebSocketConnection.connect(to: "ws://127.0.0.1:9/never", options: options)
+            }
+            // Cancel once libcurl is inside curl_easy_perform, waiting for the proxy's answer.
+            _ = try await EchoFixtures.events(of: silentProxy) { $0["event"] as? String == "open-silent" }
+            attempt.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await attempt.value }
+        }
+    }
+
     @Test("a wrong Sec-WebSocket-Accept is refused")
     func badAccept() async throws {
         try await EchoFixtures.withEchoServer(["--scenario", "bad-accept"]) { server in
@@ -320,6 +335,22 @@ struct WebSocketConnectionTests {
             try await connection.send(.text("cmd:stats"))
             #expect(try await connection.receive() == .text("received \(200 * 8192) 0"))
             await connection.close()
+        }
+    }
+
+    @Test("a slow reader holds the server back through a full incoming queue and still gets every message in order")
+    func incomingBackPressure() async throws {
+        try await EchoFixtures.withEchoServer { server in
+            var options = EchoFixtures.testOptions()
+            options.incomingCapacity = 2
+            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
+            for size in 1...40 { try await connection.send(.text("cmd:send-binary:\(size * 1000)")) }
+            for size in 1...40 {
+                #expect(try await connection.receive() == .binary(EchoFixtures.pattern(size * 1000)))
+                await Task.yield()
+            }
+            await connection.close()
+            #expect(try await connection.receive() == nil)
         }
     }
 
