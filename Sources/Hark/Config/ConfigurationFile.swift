@@ -71,7 +71,7 @@ package struct ConfigurationFile: Sendable {
             case "speed":
                 let text: String
                 if case .number(let number) = value { text = String(number) } else { text = try reader.string(value, key) }
-                guard let speed = StreamingSpeed(text) else {
+                guard let speed = PacingSpeed(argument: text) else {
                     throw reader.invalid(key, "must be a positive number or \"max\"")
                 }
                 configuration.speed = speed

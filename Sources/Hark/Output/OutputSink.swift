@@ -67,6 +67,14 @@ package final class OutputSink: TextSink {
         return OutputSink(descriptor: descriptor, name: path, closesDescriptor: true)
     }
 
+    /// Opens `path` for appending (`-o FILE --append`), creating it if needed, mode 0644.
+    /// The corresponding C function is `open` with `O_WRONLY | O_CREAT | O_APPEND`.
+    package static func append(path: String) throws(OutputError) -> OutputSink {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .cannotCreate(path: path, reason: outputErrnoText(errno)) }
+        return OutputSink(descriptor: descriptor, name: path, closesDescriptor: true)
+    }
+
     /// True when the descriptor is a terminal (picks `TerminalRenderer`).
     package var isTerminal: Bool { isatty(descriptor) == 1 }
 

@@ -10,7 +10,8 @@ package struct ProviderCapabilities: Sendable, Equatable {
     package var encodings: [AudioEncoding]
     /// Longest session it allows, if any; the session rotates before it.
     package var maxSessionLength: Duration?
-    /// Fastest it accepts audio, in times real time (nil: as fast as it likes).
+    /// Fastest it accepts audio, in times real time, when faster audio is an error (nil: no
+    /// such limit). `--speed` above it is refused, and replays after a reconnect are paced to it.
     package var maxSpeed: Double?
     /// Regions or endpoints worth naming in `hark providers`.
     package var regions: [String]

@@ -350,6 +350,11 @@ package struct TranscriptionSession: Sendable {
         }
         var lastAudio = ContinuousClock.now
         var lastKeepAlive = ContinuousClock.now
+        // Providers that refuse audio faster than real time (AssemblyAI's 3007, Google's
+        // OUT_OF_RANGE) get replays paced to their limit, with a short burst allowed.
+        let maxSpeed = type(of: adapter).descriptor.capabilities.maxSpeed
+        let connectionStart = ContinuousClock.now
+        var secondsOnConnection: Double = 0
         var lastInputEnd: Double = 0
         var sentAudio = false
         while true {
@@ -357,6 +362,11 @@ package struct TranscriptionSession: Sendable {
             if rotation.isDue { throw SessionRotation() }
             switch await backlog.next() {
             case .chunk(let chunk):
+                if let maxSpeed {
+                    let allowed = connectionStart + .milliseconds(Int((secondsOnConnection - 0.5) / maxSpeed * 1000))
+                    if allowed > .now { try await Task.sleep(until: allowed) }
+                }
+                secondsOnConnection += chunk.duration
                 timeline.withLock { $0.append(inputStart: chunk.inputStart, duration: chunk.duration) }
                 let payload = try encoder.encode(chunk)
                 if !payload.isEmpty {

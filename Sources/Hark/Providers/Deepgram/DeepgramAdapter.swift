@@ -28,8 +28,8 @@ package struct DeepgramAdapter: ProviderAdapter {
         transport: .webSocket,
         capabilities: ProviderCapabilities(
             interimResults: true, wordTimings: true, diarization: true, encodings: [.linear16, .opus, .mulaw],
-            // Deepgram accepts up to 1.25x real time (A2); replay after a reconnect must respect it.
-            maxSpeed: 1.25,
+            // Deepgram documents 1.25x real time as what it keeps up with (A2), but faster audio
+            // is buffered, not refused, so `--speed max` stays allowed: no hard limit here.
             regions: [
                 "wss://api.eu.deepgram.com", "wss://api.au.deepgram.com", "wss://api.in.deepgram.com",
                 "wss://api.us.deepgram.com",
