@@ -58,6 +58,7 @@ struct Transcribe: AsyncParsableCommand {
             if prepared.fellBackToLocal {
                 Environment.printError("hark: \(LocalAdapter.accuracyNotice)")
             }
+            signals.startedStreaming()
             result = try await TranscriptionRun.run(
                 prepared, stop: stop, diagnostics: { Environment.printError($0) })
         } catch {
