@@ -311,6 +311,22 @@ final class WebSocketConnectionCore: Sendable {
 
     var abortRequested: Bool { state.withLock { $0.abortRequested } }
 
+    /// What the loop checks once per turn, under one lock.
+    struct LoopSignals {
+        var abortRequested: Bool
+        var incomingIsFull: Bool
+        var closeRequested: Bool
+    }
+
+    var loopSignals: LoopSignals {
+        let capacity = options.incomingCapacity
+        return state.withLock {
+            LoopSignals(
+                abortRequested: $0.abortRequested, incomingIsFull: $0.incomingCount >= capacity,
+                closeRequested: $0.closeQueued)
+        }
+    }
+
     /// True while the incoming queue is full: the thread leaves the socket unread.
     var incomingIsFull: Bool {
         let capacity = options.incomingCapacity
