@@ -352,6 +352,34 @@ struct WebSocketConnectionTests {
         }
     }
 
+    @Test("concurrent senders on a one-frame queue all get through (no sender left waiting on an idle thread)")
+    func concurrentSendersOnTinyQueue() async throws {
+        try await EchoFixtures.withEchoServer { server in
+            var options = EchoFixtures.testOptions()
+            options.outgoingCapacity = 1
+            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
+            let reader = Task {
+                var count = 0
+                while count < 1200, try await connection.receive() != nil { count += 1 }
+                return count
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for sender in 0..<4 {
+                    group.addTask {
+                        for index in 0..<300 {
+                            try await connection.send(.binary([UInt8(sender), UInt8(index & 0xFF)]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await reader.value == 1200)
+            try await connection.send(.text("cmd:stats"))
+            #expect(try await connection.receive() == .text("received 2400 0"))
+            await connection.close()
+        }
+    }
+
     @Test("a slow reader holds the server back through a full incoming queue and still gets every message in order")
     func incomingBackPressure() async throws {
         try await EchoFixtures.withEchoServer { server in
