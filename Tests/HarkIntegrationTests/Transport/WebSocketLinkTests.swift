@@ -176,7 +176,7 @@ struct WebSocketLinkTests {
         try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(
                 request(server), options: options, closeTimeout: .milliseconds(300))
-            try await link.send(.text("cmd:stall:1"))
+            try await link.send(.text("cmd:stall:2"))
             var iterator = link.inbound.makeAsyncIterator()
             #expect(try await iterator.next() == .text("stalled"))
             await link.close()
