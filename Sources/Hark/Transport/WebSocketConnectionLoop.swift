@@ -93,7 +93,7 @@ enum WebSocketConnectionLoop {
                 let body = readBody(session: session, head: head, start: remainder, deadline: bodyDeadline)
                 throw .handshakeRejected(status: head.status, headers: head.headers, body: body)
             }
-            if let problem = WebSocketHandshake.problem(with: head, key: key) {
+            if let problem = WebSocketHandshake.problem(with: head, key: key, requestHeaders: headers) {
                 throw .invalidHandshake(detail: problem)
             }
             return (session, remainder)
