@@ -14,6 +14,7 @@ A text message starting with ``cmd:`` asks the server to do something instead:
   cmd:close:CODE:REASON          close with that code and reason
   cmd:reset-mid-message          write the start of a 1000-byte frame, then reset the TCP connection
   cmd:raw:HEX                    write these bytes as they are (frames the library would refuse to send)
+  cmd:raw-and-drop:HEX           write these bytes, then close TCP at once (no close handshake)
   cmd:stall:SECONDS              stop reading the socket for SECONDS, after answering "stalled"
   cmd:stats                      answer with a text "received BINARY_BYTES TEXT_BYTES" for this connection
 
@@ -125,6 +126,9 @@ async def run_command(websocket, command, received):
         transport.abort()
     elif name == "raw":
         websocket.transport.write(bytes.fromhex(rest))
+    elif name == "raw-and-drop":
+        websocket.transport.write(bytes.fromhex(rest))
+        websocket.transport.close()
     elif name == "stall":
         # Stop reading for SECONDS: a close from the client goes unanswered and TCP stays open.
         websocket.transport.pause_reading()

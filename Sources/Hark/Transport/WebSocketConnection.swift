@@ -194,15 +194,10 @@ final class WebSocketConnectionCore: Sendable {
     // MARK: Async side
 
     func enqueue(_ frame: [UInt8]) async throws {
-        let capacity = options.outgoingCapacity
+        // Fast path: room in the queue, no continuation needed.
         let waiterID: UInt64? = try state.withLock { state throws(WebSocketError) in
             if let error = state.sendError { throw error }
-            if state.sendWaiters.isEmpty && (state.outgoingBytes == 0 || state.outgoingBytes + frame.count <= capacity)
-            {
-                state.outgoing.append(.frame(frame))
-                state.outgoingBytes += frame.count
-                return nil
-            }
+            if state.queueIfRoom(frame, capacity: options.outgoingCapacity) { return nil }
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
@@ -212,13 +207,31 @@ final class WebSocketConnectionCore: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let failure: (any Error)? = state.withLock { state in
-                    if let error = state.sendError { return error }
-                    if Task.isCancelled { return CancellationError() }
-                    state.sendWaiters.append(SendWaiter(id: waiterID, frame: frame, continuation: continuation))
-                    return nil
+                enum Outcome {
+                    case queued
+                    case waiting
+                    case failed(any Error)
                 }
-                if let failure { continuation.resume(throwing: failure) }
+                let outcome: Outcome = state.withLock { state in
+                    if let error = state.sendError { return .failed(error) }
+                    if Task.isCancelled { return .failed(CancellationError()) }
+                    // The thread may have emptied the queue since the fast path looked, and it
+                    // only promotes waiters when it takes frames: check for room again here,
+                    // or this sender could wait on an idle thread forever.
+                    if state.queueIfRoom(frame, capacity: options.outgoingCapacity) { return .queued }
+                    state.sendWaiters.append(SendWaiter(id: waiterID, frame: frame, continuation: continuation))
+                    return .waiting
+                }
+                switch outcome {
+                case .queued:
+                    wakeup.signal()
+                    continuation.resume()
+                case .waiting:
+                    // Make sure the thread looks at the queue (and promotes waiters) at least once more.
+                    wakeup.signal()
+                case .failed(let error):
+                    continuation.resume(throwing: error)
+                }
             }
         } onCancel: {
             let waiter: SendWaiter? = state.withLock { state in
@@ -311,6 +324,22 @@ final class WebSocketConnectionCore: Sendable {
 
     var abortRequested: Bool { state.withLock { $0.abortRequested } }
 
+    /// What the loop checks once per turn, under one lock.
+    struct LoopSignals {
+        var abortRequested: Bool
+        var incomingIsFull: Bool
+        var closeRequested: Bool
+    }
+
+    var loopSignals: LoopSignals {
+        let capacity = options.incomingCapacity
+        return state.withLock {
+            LoopSignals(
+                abortRequested: $0.abortRequested, incomingIsFull: $0.incomingCount >= capacity,
+                closeRequested: $0.closeQueued)
+        }
+    }
+
     /// True while the incoming queue is full: the thread leaves the socket unread.
     var incomingIsFull: Bool {
         let capacity = options.incomingCapacity
@@ -321,19 +350,24 @@ final class WebSocketConnectionCore: Sendable {
     func takeOutgoing() -> [Outgoing] {
         let capacity = options.outgoingCapacity
         let (taken, resumed): ([Outgoing], [SendWaiter]) = state.withLock { state in
-            guard !state.outgoing.isEmpty else { return ([], []) }
+            var resumed: [SendWaiter] = []
+            // Waiters move into the queue in order while they fit; before taking (so a queue
+            // emptied by a cancelled sender still yields the next one) and after (refilling it).
+            func promoteWaiters() {
+                while let first = state.sendWaiters.first,
+                    state.outgoingBytes == 0 || state.outgoingBytes + first.frame.count <= capacity
+                {
+                    state.sendWaiters.removeFirst()
+                    state.outgoing.append(.frame(first.frame))
+                    state.outgoingBytes += first.frame.count
+                    resumed.append(first)
+                }
+            }
+            promoteWaiters()
             let taken = state.outgoing
             state.outgoing = []
             state.outgoingBytes = 0
-            var resumed: [SendWaiter] = []
-            while let first = state.sendWaiters.first,
-                state.outgoingBytes == 0 || state.outgoingBytes + first.frame.count <= capacity
-            {
-                state.sendWaiters.removeFirst()
-                state.outgoing.append(.frame(first.frame))
-                state.outgoingBytes += first.frame.count
-                resumed.append(first)
-            }
+            promoteWaiters()
             return (taken, resumed)
         }
         for waiter in resumed { waiter.continuation.resume() }
@@ -405,6 +439,14 @@ final class WebSocketConnectionCore: Sendable {
 }
 
 extension WebSocketConnectionCore.State {
+    /// Queues `frame` when no sender waits ahead and it fits (an empty queue takes any frame).
+    mutating func queueIfRoom(_ frame: [UInt8], capacity: Int) -> Bool {
+        guard sendWaiters.isEmpty, outgoingBytes == 0 || outgoingBytes + frame.count <= capacity else { return false }
+        outgoing.append(.frame(frame))
+        outgoingBytes += frame.count
+        return true
+    }
+
     /// Why a send fails now, if it does.
     var sendError: WebSocketError? {
         switch ending {

@@ -93,7 +93,7 @@ enum WebSocketConnectionLoop {
                 let body = readBody(session: session, head: head, start: remainder, deadline: bodyDeadline)
                 throw .handshakeRejected(status: head.status, headers: head.headers, body: body)
             }
-            if let problem = WebSocketHandshake.problem(with: head, key: key) {
+            if let problem = WebSocketHandshake.problem(with: head, key: key, requestHeaders: headers) {
                 throw .invalidHandshake(detail: problem)
             }
             return (session, remainder)
@@ -242,12 +242,18 @@ struct FrameLoop {
         // Frames that came with the 101 answer.
         if let ending = processFrames() { return ending }
         while true {
-            if core.abortRequested { return .failed(.aborted) }
-            let reading = endAfterWrites == nil && !core.incomingIsFull
+            let signals = core.loopSignals
+            if signals.abortRequested { return .failed(.aborted) }
+            // The close wait starts when close() is called, not when its frame is written: a
+            // server that stopped reading must not keep close() (or its queued data) forever.
+            if signals.closeRequested { startCloseTimer() }
+            let reading = endAfterWrites == nil && !signals.incomingIsFull
             if reading, let ending = readAvailable(into: buffer) { return ending }
             let wantsWrite: Bool
             switch writeAvailable() {
-            case .failed(let error): return .failed(error)
+            // A server that closes first may drop TCP before hark's echo of its close is
+            // written; the close it sent is still how the connection ended.
+            case .failed(let error): return endAfterWrites ?? .failed(error)
             case .blocked: wantsWrite = true
             case .idle: wantsWrite = false
             }
@@ -348,7 +354,6 @@ struct FrameLoop {
                 writeOffset += count
                 if writeOffset == writing.count && writingIsClose {
                     writingIsClose = false
-                    startCloseTimer()
                     core.closeWritten()
                 }
             }

@@ -35,18 +35,19 @@ package enum WebSocketError: Error, Sendable, Equatable, CustomStringConvertible
             "cannot connect to \(host): \(cause.message); check the host name, the network and any proxy setting"
         case .tlsFailed(let host, let cause):
             "TLS with \(host) failed: \(cause.message); check the system clock and the CA bundle (--cacert)"
-        case .timedOut(let phase): "timed out \(phase)"
+        case .timedOut(let phase): "timed out \(phase); check the network, the proxy and the endpoint, then retry"
         case .handshakeRejected(let status, _, let body):
             body.isEmpty
                 ? "the server refused the WebSocket upgrade with HTTP \(status)"
                 : "the server refused the WebSocket upgrade with HTTP \(status): \(body.prefix(500))"
-        case .invalidHandshake(let detail): "the WebSocket upgrade failed: \(detail)"
+        case .invalidHandshake(let detail):
+            "the WebSocket upgrade failed: \(detail); check that the endpoint is a WebSocket server"
         case .protocolViolation(let violation): "the server broke the WebSocket protocol: \(violation)"
         case .closed(let code, let reason):
             reason.isEmpty
                 ? "the server closed the connection with code \(code)"
                 : "the server closed the connection with code \(code): \(reason)"
-        case .connectionLost(let detail): "the connection was lost: \(detail)"
+        case .connectionLost(let detail): "the connection was lost: \(detail); retry, or check the network"
         case .notOpen: "the WebSocket connection is closing or closed; nothing more can be sent"
         case .aborted: "the WebSocket connection was aborted by hark"
         case .systemResource(let detail): "the system refused a resource for the connection: \(detail)"

@@ -44,10 +44,13 @@ package enum WebSocketHandshake {
         return Array(text.utf8)
     }
 
-    /// Checks a complete 101 answer: `Upgrade: websocket`, `Connection: upgrade` and the accept
-    /// value for `key`.
+    /// Checks a complete 101 answer: `Upgrade: websocket`, `Connection: upgrade`, the accept
+    /// value for `key`, and no extension or subprotocol hark did not offer (`requestHeaders` may
+    /// offer subprotocols).
     /// - Returns: nil when valid, else what is wrong.
-    package static func problem(with head: HandshakeResponseHead, key: String) -> String? {
+    package static func problem(
+        with head: HandshakeResponseHead, key: String, requestHeaders: [HTTPHeader] = []
+    ) -> String? {
         guard head.status == 101 else { return "the server answered HTTP \(head.status) instead of 101" }
         guard head.headers[header: "Upgrade"]?.lowercased() == "websocket" else {
             return "the server's 101 answer lacks 'Upgrade: websocket'"
@@ -61,6 +64,20 @@ package enum WebSocketHandshake {
         }
         guard accept.trimmingHTTPWhitespace == acceptValue(forKey: key) else {
             return "the server's Sec-WebSocket-Accept does not match the key hark sent"
+        }
+        // hark offers no extensions, and subprotocols only when an adapter sends the header
+        // (Deepgram's `token, <key>` form); RFC 6455 §4.1 says a server that picks something not
+        // offered must be refused (its frames would not mean what hark reads).
+        if let extensions = head.headers[header: "Sec-WebSocket-Extensions"],
+            !extensions.trimmingHTTPWhitespace.isEmpty
+        {
+            return "the server chose the extension '\(extensions)' that hark did not offer"
+        }
+        if let chosen = head.headers[header: "Sec-WebSocket-Protocol"]?.trimmingHTTPWhitespace, !chosen.isEmpty {
+            let offered = (requestHeaders[header: "Sec-WebSocket-Protocol"] ?? "").split(separator: ",")
+                .map(\.trimmingHTTPWhitespace)
+            // The chosen value itself is not printed: with the subprotocol form it could be a key.
+            guard offered.contains(chosen) else { return "the server chose a subprotocol that hark did not offer" }
         }
         return nil
     }

@@ -178,6 +178,20 @@ struct WebSocketConnectionTests {
         }
     }
 
+    @Test("a server that sends its close frame and drops TCP at once still ends with its close code")
+    func closeThenDrop() async throws {
+        try await EchoFixtures.withEchoServer { server in
+            let connection = try await WebSocketConnection.connect(
+                to: server.endpoint(), options: EchoFixtures.testOptions())
+            // Text "last", then close 4002 "gone" (unmasked server frames), then FIN.
+            try await connection.send(.text("cmd:raw-and-drop:81046c61737488060fa2676f6e65"))
+            #expect(try await connection.receive() == .text("last"))
+            await #expect(throws: WebSocketError.closed(code: 4002, reason: "gone")) {
+                _ = try await connection.receive()
+            }
+        }
+    }
+
     @Test("a TCP reset in the middle of a message is reported as a lost connection")
     func resetMidMessage() async throws {
         try await EchoFixtures.withEchoServer { server in
@@ -338,6 +352,34 @@ struct WebSocketConnectionTests {
         }
     }
 
+    @Test("concurrent senders on a one-frame queue all get through (no sender left waiting on an idle thread)")
+    func concurrentSendersOnTinyQueue() async throws {
+        try await EchoFixtures.withEchoServer { server in
+            var options = EchoFixtures.testOptions()
+            options.outgoingCapacity = 1
+            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
+            let reader = Task {
+                var count = 0
+                while count < 1200, try await connection.receive() != nil { count += 1 }
+                return count
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for sender in 0..<4 {
+                    group.addTask {
+                        for index in 0..<300 {
+                            try await connection.send(.binary([UInt8(sender), UInt8(index & 0xFF)]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await reader.value == 1200)
+            try await connection.send(.text("cmd:stats"))
+            #expect(try await connection.receive() == .text("received 2400 0"))
+            await connection.close()
+        }
+    }
+
     @Test("a slow reader holds the server back through a full incoming queue and still gets every message in order")
     func incomingBackPressure() async throws {
         try await EchoFixtures.withEchoServer { server in
@@ -351,6 +393,25 @@ struct WebSocketConnectionTests {
             }
             await connection.close()
             #expect(try await connection.receive() == nil)
+        }
+    }
+
+    @Test("close() gives up after the close timeout when the server stopped reading with data still queued")
+    func closeTimesOutBehindStalledServer() async throws {
+        try await EchoFixtures.withEchoServer { server in
+            var options = EchoFixtures.testOptions()
+            options.closeTimeout = .milliseconds(300)
+            let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
+            try await connection.send(.text("cmd:stall:2"))
+            #expect(try await connection.receive() == .text("stalled"))
+            // More than the socket buffers hold: the writer blocks and senders queue up.
+            let sender = Task {
+                for _ in 0..<32 { try await connection.send(.binary([UInt8](repeating: 7, count: 1 << 20))) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            await connection.close()
+            await #expect(throws: WebSocketError.timedOut(phase: .closing)) { _ = try await connection.receive() }
+            await #expect(throws: WebSocketError.self) { try await sender.value }
         }
     }
 

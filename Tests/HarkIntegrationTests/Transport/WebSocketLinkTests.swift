@@ -93,6 +93,21 @@ struct WebSocketLinkTests {
         }
     }
 
+    @Test("an unresolvable host throws connectFailed naming it (timedOut where no DNS server answers at all)")
+    func unresolvableHost() async throws {
+        let quick = LinkOptions(connectTimeout: .seconds(3), handshakeTimeout: .seconds(3))
+        await #expect {
+            _ = try await WebSocketLink.connect(
+                ConnectionRequest(url: "wss://hark-test.invalid/v1/listen", headers: []), options: quick)
+        } throws: { error in
+            switch error as? LinkFailure {
+            case .connectFailed(let host, let detail)?: host == "hark-test.invalid:443" && detail.contains("resolve")
+            case .timedOut(let phase)?: phase.contains("connecting")
+            default: false
+            }
+        }
+    }
+
     @Test("an unknown CA throws tlsFailed")
     func tlsFailed() async throws {
         let authority = try TestCertificateAuthority()
@@ -176,7 +191,7 @@ struct WebSocketLinkTests {
         try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(
                 request(server), options: options, closeTimeout: .milliseconds(300))
-            try await link.send(.text("cmd:stall:1"))
+            try await link.send(.text("cmd:stall:2"))
             var iterator = link.inbound.makeAsyncIterator()
             #expect(try await iterator.next() == .text("stalled"))
             await link.close()

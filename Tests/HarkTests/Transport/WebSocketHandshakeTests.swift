@@ -81,6 +81,29 @@ struct WebSocketHandshakeTests {
         #expect(WebSocketHandshake.problem(with: notSwitching, key: "dGhlIHNhbXBsZSBub25jZQ==") != nil)
     }
 
+    @Test("a 101 that picks an extension or subprotocol hark did not offer is refused; an offered one is accepted")
+    func unofferedExtension() throws {
+        var parser = HandshakeResponseParser()
+        guard case .head(let head, _) = try parser.append(answer) else {
+            Issue.record("no head")
+            return
+        }
+        var compressed = head
+        compressed.headers.append(HTTPHeader("Sec-WebSocket-Extensions", "permessage-deflate"))
+        #expect(
+            WebSocketHandshake.problem(with: compressed, key: "dGhlIHNhbXBsZSBub25jZQ==")?.contains("extension") == true
+        )
+        var chat = head
+        chat.headers.append(HTTPHeader("Sec-WebSocket-Protocol", "chat"))
+        #expect(
+            WebSocketHandshake.problem(with: chat, key: "dGhlIHNhbXBsZSBub25jZQ==")?.contains("subprotocol") == true)
+        // Deepgram's header-less auth offers `token, <key>` and the server echoes `token`.
+        var token = head
+        token.headers.append(HTTPHeader("Sec-WebSocket-Protocol", "token"))
+        let offer = [HTTPHeader("Sec-WebSocket-Protocol", "token, secret-key")]
+        #expect(WebSocketHandshake.problem(with: token, key: "dGhlIHNhbXBsZSBub25jZQ==", requestHeaders: offer) == nil)
+    }
+
     @Test("a refusal keeps every header in order")
     func refusalHeaders() throws {
         var parser = HandshakeResponseParser()
