@@ -64,6 +64,10 @@ reason the fake sent), `client-close`, `drop`, `idle-timeout`, `scenario` (close
 `ignored` (frames after the stream ended); audio-<n>.bin and audio.bin. Connection numbers count
 every upgrade attempt, rejected ones included; "first stream" means the first accepted one.
 
+With `--marked` (fault tests; see fakekit.py), each connection reads the input position written
+in its first audio frame and plays the script from there, so a client that replays audio after a
+reconnect gets the words of that audio again, with times on the new connection's clock.
+
 Deviations from the real service (deliberate or unknown):
 - No recognition: text comes from the script or the energy detector; results are sent as soon as
   the audio time is reached, with no processing latency and no revision of interim words.
@@ -392,8 +396,11 @@ class Stream:
 
         self.utterances = [dict(u) for u in server.script] if server.script is not None else []
         self.words = []
-        for utterance in self.utterances:
-            self.add_words(utterance)
+        # --marked: the script is placed once the first frame says where in the input it is.
+        self.marked = bool(server.args.marked) and server.script is not None
+        if not self.marked:
+            for utterance in self.utterances:
+                self.add_words(utterance)
         self.energy = None
         if server.script is None and self.encoding in ("linear16", "mulaw") and self.sample_rate:
             self.energy = EnergyDetector(self.sample_rate, server.args.energy_threshold)
@@ -555,6 +562,12 @@ class Stream:
             return
         self.recorder.audio(self.conn, data)
         first = self.bytes == 0
+        if first and self.marked and len(data) >= 4:
+            offset = fakekit.marked_frame_index(data) * 0.01
+            self.recorder.event(self.conn, "marked-start", input_seconds=offset)
+            self.utterances = fakekit.shift_words(self.server.script, offset)
+            for utterance in self.utterances:
+                self.add_words(utterance)
         self.bytes += len(data)
         self.messages += 1
         self.first_audio = True
@@ -690,6 +703,9 @@ def main():
         parser.add_argument("--script", default=None, help="JSON list of {start, end, text} utterances")
         parser.add_argument("--key", action="append", default=[], help="another accepted API key (repeatable)")
         parser.add_argument("--energy-threshold", type=float, default=1000.0, help="RMS of speech without a script")
+        parser.add_argument(
+            "--marked", action="store_true",
+            help="position-marked audio: play the script from where each connection's audio starts")
 
     args = fakekit.parse_arguments("Fake Deepgram /v1/listen", extra)
     server = Server(args)

@@ -64,6 +64,8 @@ package struct Configuration: Sendable, Equatable {
     package var retryAttempts: Int?
     package var replaySeconds = 120.0
     package var finishTimeoutSeconds = 10.0
+    /// A provider silent this long while audio flows is treated as gone.
+    package var serverSilenceTimeoutSeconds = 30.0
 
     package init() {}
 

@@ -87,7 +87,8 @@ package enum TranscriptionRun {
                 base: configuration.retryBaseSeconds, cap: configuration.retryCapSeconds,
                 maxAttempts: configuration.retryAttempts ?? (isLive ? nil : 5)),
             replayCapacity: configuration.replaySeconds, dropsOldestWhenFull: isLive,
-            finishTimeout: .milliseconds(Int(configuration.finishTimeoutSeconds * 1000)))
+            finishTimeout: .milliseconds(Int(configuration.finishTimeoutSeconds * 1000)),
+            silentServerTimeout: .milliseconds(Int(configuration.serverSilenceTimeoutSeconds * 1000)))
         let linkOptions = LinkOptions(
             proxy: configuration.proxy, caBundle: configuration.caBundle,
             connectTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)))

@@ -199,6 +199,7 @@ package struct TranscriptionSession: Sendable {
         var generation = 0
         while true {
             let started = ContinuousClock.now
+            let finalsBefore = lastFinalEnd.value
             do {
                 let request = try adapter.connectionRequest()
                 let link = try await openLink(adapter, request)
@@ -215,7 +216,11 @@ package struct TranscriptionSession: Sendable {
             } catch {
                 try Task.checkCancellation()
                 let failure = providerError(for: error)
-                if ContinuousClock.now - started >= options.healthyAfter { attempt = 0 }
+                // A connection that lived a while, or got words finalized, was healthy: the
+                // failure after it starts a new series of attempts.
+                if ContinuousClock.now - started >= options.healthyAfter || lastFinalEnd.value > finalsBefore {
+                    attempt = 0
+                }
                 attempt += 1
                 switch RetryPolicy.verdict(for: failure) {
                 case .fail:
@@ -257,6 +262,7 @@ package struct TranscriptionSession: Sendable {
         let ready = AsyncSignal()
         let finishSent = AsyncSignal()
         let lastHeard = LockedValue(ContinuousClock.now)
+        let finishSentAt = LockedValue(ContinuousClock.now)
         let rotation = RotationClock(limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
         let adapter = self.adapter
         let options = self.options
@@ -286,6 +292,7 @@ package struct TranscriptionSession: Sendable {
                     try await Self.send(
                         adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
                         timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, options: options)
+                    finishSentAt.withLock { $0 = .now }
                     finishSent.signal()
                     return .finishSent
                 }
@@ -300,8 +307,18 @@ package struct TranscriptionSession: Sendable {
                     switch end {
                     case .finishSent:
                         sentFinish = true
-                    case .finished, .finishTimedOut:
+                    case .finished:
                         group.cancelAll()
+                        backlog.acknowledgeAll()
+                        return
+                    case .finishTimedOut:
+                        group.cancelAll()
+                        // A provider that said nothing at all after the end of the audio is gone,
+                        // not slow: replace it, so the audio it never answered is sent again.
+                        if lastHeard.value < finishSentAt.value {
+                            throw SessionTimeout(
+                                phase: "waiting for the provider's last results: it sent nothing for \(options.finishTimeout) after the end of the audio")
+                        }
                         backlog.acknowledgeAll()
                         return
                     case .closedByProvider:
