@@ -100,9 +100,16 @@ package struct AudioPipeline {
         let start = (origin ?? 0) + Double(producedSamples) / Double(configuration.outputRate)
         producedSamples += samples.count
         let block = AudioBlock(samples: samples, sampleRate: configuration.outputRate, channels: 1, inputStart: start)
+        let wasSending = voice.isSending
         var chunks: [AudioChunk] = []
         for passed in try voice.process(block) {
             chunks += chunker.append(passed.samples, inputStart: passed.inputStart)
+        }
+        if wasSending, !voice.isSending {
+            // The gate closed: send the utterance's tail now rather than holding a partial
+            // chunk until the next speech, and mark it so the session can tell the provider.
+            chunks += chunker.finish()
+            if !chunks.isEmpty { chunks[chunks.count - 1].endsSpeech = true }
         }
         return chunks
     }

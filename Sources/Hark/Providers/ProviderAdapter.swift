@@ -172,6 +172,11 @@ package protocol ProviderAdapter: Sendable {
     /// What keeps an idle session open.
     var keepAlive: KeepAlivePolicy { get }
 
+    /// Messages sent when the voice-activity gate closes after speech (no audio will follow
+    /// until the next speech), for providers that would otherwise wait for silence they never
+    /// get: Deepgram's `Finalize`, OpenAI's commit when it detects no turns itself.
+    func speechEndedMessages() -> [WireMessage]
+
     /// Messages that ask the provider to finish: flush its last results and end the session
     /// (Deepgram `Finalize` + `CloseStream`, AssemblyAI `Terminate`). After them the session
     /// reads until the decoder reports `isFinished` or the link closes.
@@ -193,6 +198,8 @@ extension ProviderAdapter {
     package var keepAlive: KeepAlivePolicy { .none }
 
     package func openingMessages() -> [WireMessage] { [] }
+
+    package func speechEndedMessages() -> [WireMessage] { [] }
 
     package func makeInProcessLink() throws -> any ProviderLink {
         throw ProviderError.protocolError(

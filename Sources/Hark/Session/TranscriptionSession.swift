@@ -389,6 +389,9 @@ package struct TranscriptionSession: Sendable {
                 if !payload.isEmpty {
                     for message in adapter.audioMessages(payload) { try await link.send(message) }
                 }
+                if chunk.endsSpeech {
+                    for message in adapter.speechEndedMessages() { try await link.send(message) }
+                }
                 if !sentAudio { lastHeard.withLock { $0 = .now } }
                 sentAudio = true
                 lastAudio = .now

@@ -196,6 +196,10 @@ package struct OpenAIAdapter: ProviderAdapter {
     /// Ends the current turn now (the way to mark turns when turn detection is off).
     package func commitMessage() -> WireMessage { .text(OpenAIClientMessage.commit) }
 
+    /// With turn detection off nothing ends a turn but a commit, so the end of speech is one.
+    /// With server VAD the server commits after the hang-over's silence by itself.
+    package func speechEndedMessages() -> [WireMessage] { serverDetectsTurns ? [] : [commitMessage()] }
+
     package func makeDecoder() -> any TranscriptDecoder {
         OpenAITranscriptDecoder(serverDetectsTurns: serverDetectsTurns, model: model)
     }
