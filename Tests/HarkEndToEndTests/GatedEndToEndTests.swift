@@ -54,4 +54,28 @@ struct GatedEndToEndTests {
         }
         #expect(texts.filter { $0.contains("Finalize") }.count >= 3, "\(texts)")
     }
+
+    @Test("speech from the very first sample reaches the provider: the gate's pre-roll covers the start")
+    func firstWordArrives() throws {
+        var samples = try SpeechCorpus.espeak("Hello there, first words.").samples
+        // espeak-ng leaves a little silence before the voice: cut it so speech starts at sample 0.
+        if let onset = samples.firstIndex(where: { abs(Int($0)) > 500 }) { samples.removeFirst(onset) }
+        samples += [Int16](repeating: 0, count: 16000 * 2)
+        var pcm = Data()
+        samples.withUnsafeBytes { pcm.append(contentsOf: $0) }
+        let directory = try PackagePaths.temporaryDirectory("hark-first")
+        let wav = directory.appendingPathComponent("first.wav")
+        try DeepgramEndToEndTests.wav(pcm).write(to: wav)
+        let fake = try FakeServer(script: "deepgram.py", arguments: ["--energy-threshold", "300"])
+        defer { fake.stop() }
+        let result = try CommandRunner.hark(
+            ["--provider", "deepgram", "--endpoint", fake.endpoint(), "--speed", "max", "--vad", wav.path],
+            environment: ["DEEPGRAM_API_KEY": "test-key"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == ["utterance 1"], "\(result.stderr)")
+        let received = fake.recorded("audio.bin")
+        // The first 100 ms of speech arrive exactly as captured.
+        #expect(received.prefix(3200) == pcm.prefix(3200))
+    }
 }
+

@@ -61,4 +61,55 @@ struct MicrophoneEndToEndTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("arecord -l"))
     }
+
+    @Test("audio lost while the provider was unreachable is named on stderr and exits 75")
+    func lostAudioExits75() async throws {
+        let directory = try PackagePaths.temporaryDirectory("hark-loss")
+        let device = try ALSATestDevice(samples: (0..<16000).map { Int16(truncatingIfNeeded: $0 % 3000) })
+        let fake = try FakeServer(
+            script: "deepgram.py", arguments: ["--scenario", "reject-503", "--scenario", "reject-times=2"])
+        defer { fake.stop() }
+        // The unpaced test device captures far faster than real time, so a 2 s replay buffer
+        // overflows while the first two handshakes are refused.
+        let config = directory.appendingPathComponent("config.json")
+        try #"{"replay_seconds": 2, "retry_base": 0.3, "retry_cap": 0.3}"#.write(
+            to: config, atomically: true, encoding: .utf8)
+        let hark = try RunningCommand(
+            harkArguments: [
+                "--provider", "deepgram", "--endpoint", fake.endpoint(), "--device", device.deviceName, "--no-vad",
+                "--config", config.path,
+            ],
+            environment: device.environment.merging(["DEEPGRAM_API_KEY": "test-key"]) { $1 })
+        try await Task.sleep(for: .seconds(2))
+        hark.send(SIGINT)
+        let result = hark.wait(timeout: 30)
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(result.stderr.contains("was not transcribed"), "\(result.stderr)")
+        #expect(result.stderr.contains("the transcript is incomplete"), "\(result.stderr)")
+        // The outage at the start is named as one range from the first second, not chunk by chunk.
+        let summary = result.stderr.split(separator: "\n").first { $0.contains("the transcript is incomplete") } ?? ""
+        #expect(summary.contains("audio at 0.0–"), "\(summary)")
+        #expect(!summary.contains("0.0–0.3 s, 0.3–"), "\(summary)")
+    }
+
+    @Test("the offline provider transcribes a capture device, with the gate on as for any microphone")
+    func localFromDevice() async throws {
+        // The test device is unpaced and capture keeps at most 2 s waiting for processing, so
+        // the recording is trimmed to its speech (about 1.6 s) to fit whole.
+        var speech = try SpeechCorpus.goForward().samples
+        if let first = speech.firstIndex(where: { abs(Int($0)) > 400 }),
+            let last = speech.lastIndex(where: { abs(Int($0)) > 400 })
+        {
+            speech = Array(speech[max(0, first - 1600)...min(speech.count - 1, last + 1600)])
+        }
+        let device = try ALSATestDevice(samples: [Int16](repeating: 0, count: 1600) + speech)
+        let hark = try RunningCommand(
+            harkArguments: ["--provider", "local", "--device", device.deviceName], environment: device.environment)
+        try await Task.sleep(for: .seconds(4))
+        hark.send(SIGINT)
+        let result = hark.wait(timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == ["go forward ten meters"], "\(speech.count) samples; \(result.stderr)")
+    }
 }
+

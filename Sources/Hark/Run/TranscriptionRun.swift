@@ -178,6 +178,14 @@ package enum TranscriptionRun {
         }
         let statusLines: @Sendable (String) -> Void = { line in
             monitor.clearLine()
+        if let capture = runSource as? ALSACapture {
+            let counters = capture.counters
+            if counters.overruns > 0 || counters.droppedBlocks > 0 || counters.suspensions > 0 {
+                let dropped = Double(counters.droppedFrames) / Double(max(format.sampleRate, 1))
+                diagnostics(
+                    "hark: capture from '\(capture.device)': \(counters.overruns) overrun(s), \(counters.suspensions) suspension(s), \(counters.droppedBlocks) block(s) (\(Int(dropped * 1000)) ms) dropped because processing fell behind")
+            }
+        }
             diagnostics(line)
         }
 

@@ -226,7 +226,17 @@ package struct TranscriptionSession: Sendable {
                 case .fail:
                     throw SessionError.providerFailed(failure)
                 case .retry(let after):
-                    guard options.backoff.allows(attempt: attempt) else {
+                    // Once the input has ended (end of file, Ctrl-C), even an unlimited budget
+                    // (a microphone) gets a bounded number of attempts: the user is waiting.
+                    let limit = backlog.inputHasEnded ? min(options.backoff.maxAttempts ?? 5, 5) : options.backoff.maxAttempts
+                    guard limit.map({ attempt <= $0 }) ?? true else {
+                        if let pending = backlog.pendingRange {
+                            emit(
+                                .status(
+                                    .audioLost(
+                                        from: pending.lowerBound, to: pending.upperBound,
+                                        reason: "\(descriptor.displayName) could not be reached to transcribe it")))
+                        }
                         throw SessionError.providerUnavailable(failure, attempts: attempt)
                     }
                     var generator = SystemRandomNumberGenerator()
