@@ -158,7 +158,7 @@ def path_of(path):
 #
 # Fault tests need transcripts that follow what was *said*, not how many bytes a connection has
 # received, because after a reconnect the client replays audio from an earlier point. Marked
-# audio is 16 kHz s16le whose every 10 ms frame starts with its own index (two samples: the low
+# audio is s16le (16 kHz, or the rate a provider takes) whose every 10 ms frame starts with its own index (two samples: the low
 # and high 15 bits); a fake started with --marked reads the index of the first frame a
 # connection receives and plays its script from that point of the input, as a real recognizer
 # would transcribe the replayed speech. The Swift tests build the same audio
