@@ -28,6 +28,7 @@ import signal
 import ssl
 import sys
 import threading
+import time
 
 import websockets
 
@@ -55,7 +56,8 @@ class Recorder:
     def event(self, conn, event, **fields):
         if not self.directory:
             return
-        record = {"conn": conn, "event": event}
+        # "at": wall-clock seconds, so tests can measure how long a reconnection took.
+        record = {"conn": conn, "event": event, "at": round(time.time(), 4)}
         record.update(fields)
         with self.lock, open(os.path.join(self.directory, "events.jsonl"), "a") as f:
             f.write(json.dumps(record) + "\n")

@@ -395,6 +395,14 @@ package struct TranscriptionSession: Sendable {
         while true {
             try Task.checkCancellation()
             if rotation.isDue { throw SessionRotation() }
+            // Checked on every turn, not only when idle: a paced replay keeps chunks flowing for
+            // as long as the backlog lasts, and a silent server must not go unnoticed meanwhile.
+            let now = ContinuousClock.now
+            if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit,
+                now - lastHeard.withLock({ $0 }) >= limit
+            {
+                throw SessionTimeout(phase: "waiting for the provider: it sent nothing for \(limit) while audio flowed")
+            }
             switch await backlog.next() {
             case .chunk(let chunk):
                 if let maxSpeed {
@@ -431,11 +439,6 @@ package struct TranscriptionSession: Sendable {
                         for message in adapter.audioMessages(payload) { try await link.send(message) }
                         lastKeepAlive = now
                     }
-                }
-                if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit,
-                    now - lastHeard.withLock({ $0 }) >= limit
-                {
-                    throw SessionTimeout(phase: "waiting for the provider: it sent nothing for \(limit) while audio flowed")
                 }
             case .endOfInput:
                 finishing.withLock { $0 = true }
