@@ -23,7 +23,7 @@ struct AssemblyAIFaultTests {
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.connections == 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
         #expect(run.result.stderr.contains("connection broke"), "\(run.diagnosis)")
     }
 
@@ -37,7 +37,7 @@ struct AssemblyAIFaultTests {
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.closeCodes == [3005, 1000], "\(run.diagnosis)")
         #expect(run.connections == 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("AssemblyAI closing with 1011 is retried and the transcript is complete")
@@ -48,7 +48,7 @@ struct AssemblyAIFaultTests {
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.connections == 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("AssemblyAI answering 503 to the next two upgrades: retried with backoff, then the stream succeeds")
@@ -61,7 +61,7 @@ struct AssemblyAIFaultTests {
         #expect(run.rejections == 2, "\(run.diagnosis)")
         #expect(run.connections == 1, "\(run.diagnosis)")
         #expect(run.result.stderr.components(separatedBy: "retrying in").count == 3, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("AssemblyAI answering 429 with Retry-After: hark waits that long before the next attempt")
@@ -76,7 +76,7 @@ struct AssemblyAIFaultTests {
         // The fake's own clock: the accepted upgrade came at least the second it asked for later.
         let gap = try #require(run.upgradeGaps.first)
         #expect(gap >= 1, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("AssemblyAI answering nothing at all: hark gives up after the attempts allowed, exit 69")
@@ -103,7 +103,7 @@ struct AssemblyAIFaultTests {
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.closeCodes.filter { $0 == 3008 }.count >= 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("session_limit: hark rotates AssemblyAI sessions before the limit, without loss or repeats")
@@ -117,6 +117,6 @@ struct AssemblyAIFaultTests {
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.connections >= 3, "\(run.diagnosis)")
         #expect(!run.closeCodes.contains(3008), "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 }

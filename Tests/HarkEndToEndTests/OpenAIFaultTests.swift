@@ -23,7 +23,7 @@ struct OpenAIFaultTests {
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.connections == 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
         #expect(run.result.stderr.contains("connection broke"), "\(run.diagnosis)")
     }
 
@@ -36,7 +36,7 @@ struct OpenAIFaultTests {
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.closeCodes == [1011], "\(run.diagnosis)")
         #expect(run.connections == 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("OpenAI answering 503 to the next two upgrades: retried with backoff, then the stream succeeds")
@@ -48,7 +48,7 @@ struct OpenAIFaultTests {
         #expect(run.rejections == 2, "\(run.diagnosis)")
         #expect(run.connections == 1, "\(run.diagnosis)")
         #expect(run.result.stderr.components(separatedBy: "retrying in").count == 3, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("OpenAI answering 429 with Retry-After: hark waits that long before the next attempt")
@@ -62,7 +62,7 @@ struct OpenAIFaultTests {
         // The fake's own clock: the accepted upgrade came at least the second it asked for later.
         let gap = try #require(run.upgradeGaps.first)
         #expect(gap >= 1, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("OpenAI answering nothing at all (no session.created, no session.updated): exit 69 after the attempts")
@@ -90,7 +90,7 @@ struct OpenAIFaultTests {
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.closeCodes.filter { $0 == 1001 }.count >= 2, "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 
     @Test("session_limit: hark rotates OpenAI sessions before the limit, without loss or repeats")
@@ -104,6 +104,6 @@ struct OpenAIFaultTests {
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")
         #expect(run.connections >= 3, "\(run.diagnosis)")
         #expect(!run.closeCodes.contains(1001), "\(run.diagnosis)")
-        #expect(run.missingFrames.isEmpty, "\(run.diagnosis)")
+        #expect(run.missingFrames.count == 0, "\(run.diagnosis)")
     }
 }
