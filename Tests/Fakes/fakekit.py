@@ -160,13 +160,15 @@ def path_of(path):
 #
 # Fault tests need transcripts that follow what was *said*, not how many bytes a connection has
 # received, because after a reconnect the client replays audio from an earlier point. Marked
-# audio is s16le (16 kHz, or the rate a provider takes) whose every 10 ms frame starts with its own index (two samples: the low
+# audio is s16le mono whose every 10 ms frame starts with its own index (two samples: the low
 # and high 15 bits); a fake started with --marked reads the index of the first frame a
 # connection receives and plays its script from that point of the input, as a real recognizer
 # would transcribe the replayed speech. The Swift tests build the same audio
-# (`MarkedAudio` in HarkTestSupport).
+# (`MarkedAudio` in HarkTestSupport). It is 16 kHz (160-sample frames) unless a provider takes
+# another rate: OpenAI's is 24 kHz (240-sample frames), generated at that rate so hark's
+# resampler passes it through unchanged; the marker sits at the start of each frame either way.
 
-MARK_FRAME_SAMPLES = 160
+MARK_FRAME_SAMPLES = 160  # at 16 kHz; frames are rate / 100 samples
 
 
 def marked_frame_index(frame_bytes):

@@ -70,7 +70,8 @@ struct OpenAIFaultTests {
         // connect_timeout also bounds the wait for session.updated, which a silent server never sends.
         let run = try Self.harness.run(
             seconds: 6, scenarios: ["silent"],
-            config: #"{"retry_base": 0.05, "retry_cap": 0.1, "retry_attempts": 2, "connect_timeout": 1, "server_silence_timeout": 1, "finish_timeout": 1}"#,
+            config:
+                #"{"retry_base": 0.05, "retry_cap": 0.1, "retry_attempts": 2, "connect_timeout": 1, "server_silence_timeout": 1, "finish_timeout": 1}"#,
             speed: "1")
         #expect(run.result.status == 69, "\(run.diagnosis)")
         #expect(run.result.stderr.contains("confirm the session"), "\(run.diagnosis)")

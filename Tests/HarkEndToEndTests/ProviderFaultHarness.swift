@@ -57,8 +57,10 @@ struct ProviderFaultHarness {
         /// Input frames each accepted connection received, in connection order.
         var framesPerConnection: [[Int]] {
             let numbers = Set(events.compactMap { $0["conn"] as? Int }).sorted()
-            return numbers.map { MarkedAudio.frameIndices(in: fake.recorded("audio-\($0).bin"), sampleRate: sampleRate) }
-                .filter { !$0.isEmpty }
+            return numbers.map {
+                MarkedAudio.frameIndices(in: fake.recorded("audio-\($0).bin"), sampleRate: sampleRate)
+            }
+            .filter { !$0.isEmpty }
         }
 
         /// Input frames that never reached the fake, over every connection.
@@ -139,12 +141,16 @@ struct ProviderFaultHarness {
             .write(to: wav)
         let server = try FakeServer(
             script: fake,
-            arguments: ["--script", scriptURL.path, "--marked"] + fakeArguments + scenarios.flatMap { ["--scenario", $0] })
+            arguments: ["--script", scriptURL.path, "--marked"] + fakeArguments
+                + scenarios.flatMap { ["--scenario", $0] })
         let result: CommandResult
         do {
             result = try CommandRunner.hark(
-                ["--provider", provider, "--endpoint", server.endpoint(), "--config", configURL.path, "--speed", speed,
-                    wav.path],
+                [
+                    "--provider", provider, "--endpoint", server.endpoint(), "--config", configURL.path, "--speed",
+                    speed,
+                    wav.path,
+                ],
                 environment: [keyVariable: "test-key"], timeout: 300)
         } catch {
             server.stop()
