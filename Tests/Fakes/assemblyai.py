@@ -46,6 +46,7 @@ ends, then a single formatted `end_of_turn` message with confidence 1 (min_turn_
 With `--marked` (fault tests; see fakekit.py), each connection reads the input position written in
 its first audio frame and plays the script from there, so a client that replays audio after a
 reconnect gets the words of that audio again, with times on the new connection's clock.
+The markers survive only PCM (pcm_s16le / audio/pcm): with µ-law the first frame's index is noise.
 
 Deviations from the real service: no Heartbeat/Silence/SpeakerRevision
 messages; a bad query is answered with Error + close 3006 after the upgrade (the real service's

@@ -48,6 +48,7 @@ With `--marked` (fault tests; see fakekit.py; the client sends marked audio at 2
 frames), each connection reads the input position written in its first decoded audio frame and
 plays the script from there, so a client that replays audio after a reconnect gets the words of
 that audio again, with times on the new connection's clock.
+The markers survive only `audio/pcm`; G.711 formats destroy them.
 
 Deviations from the real service: no `logprobs`, `languages` or diarization segments; usage is
 always token-shaped; G.711 formats are accepted but transcribed like PCM; semantic VAD behaves like
