@@ -1,8 +1,8 @@
 import Foundation
+import HarkTestSupport
 import Testing
 
 @testable import Hark
-import HarkTestSupport
 
 /// The position markers the fault tests rely on, at the rates providers take.
 @Suite("Position-marked test audio")
