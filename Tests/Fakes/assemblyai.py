@@ -16,7 +16,8 @@ Follows shared/protocols/deepgram-assemblyai.md Part B and its B9 checklist:
 * Text frames: Terminate (after `--terminate-delay`, pending turns, then `Termination`, close 1000),
   ForceEndpoint (ends the turn now, dropping the in-flight tail word), KeepAlive,
   UpdateConfiguration; invalid JSON / unknown type / non-object -> Error + close 3006.
-* Session limit `--max-session-seconds` (default 10800) -> Termination + close 3008; with
+* Session limit `--max-session-seconds` (default 10800, wall time from the upgrade, as the real
+  service counts it) -> Termination + close 3008; with
   `inactivity_timeout`, no audio or KeepAlive for that long -> close `--idle-close-code` (4031).
 
 Transcripts come from `--script FILE`: a JSON list of utterances `{"start": s, "end": s, "text": "..."}`
@@ -27,11 +28,13 @@ Streaming style: lower case, no punctuation, `transcript` = finalized words only
 `end_of_turn` message carries the script's text as the formatted turn.
 
 Fault scenarios (`--scenario`, comma-separated or repeated):
-  reject-NNN            answer the upgrade with HTTP NNN and `{"error": "..."}` (429 adds Retry-After: 1)
+  reject-NNN            answer the upgrade with HTTP NNN and `{"error": "..."}` (429 adds Retry-After)
+  reject-times=N        only the first N upgrade attempts are rejected (default: all)
+  retry-after=S         the Retry-After of a 429 rejection (default 1)
   close-CODE-after=S    after S seconds of received audio send Error + close CODE (3005 is AssemblyAI's
                         "Session Cancelled"; 1011 also works, without the Error frame)
   drop-after-bytes=N    after N audio bytes, drop the TCP connection with no close frame
-  silent                accept, send nothing at all (no Begin), keep reading
+  silent                accept, send nothing at all (no Begin), keep reading (every connection)
   error-without-close   after the first audio, send an Error frame (3005) but keep the session open
   concurrency-limit     close 1008 "Unauthorized connection: Too many concurrent sessions" at once
   fault-conn=N          apply the scenarios above only to connection N (1-based)
@@ -39,6 +42,11 @@ Fault scenarios (`--scenario`, comma-separated or repeated):
 U3 family models (`u3-*`, `universal-3-*`) behave as U3 Pro: `SpeechStarted` at an utterance's
 start, one revisable partial (all words `word_is_final: false`, trailing em dash) when its speech
 ends, then a single formatted `end_of_turn` message with confidence 1 (min_turn_silence 100 ms).
+
+With `--marked` (fault tests; see fakekit.py), each connection reads the input position written in
+its first audio frame and plays the script from there, so a client that replays audio after a
+reconnect gets the words of that audio again, with times on the new connection's clock.
+The markers survive only PCM (pcm_s16le / audio/pcm): with µ-law the first frame's index is noise.
 
 Deviations from the real service: no Heartbeat/Silence/SpeakerRevision
 messages; a bad query is answered with Error + close 3006 after the upgrade (the real service's
@@ -76,18 +84,29 @@ def extra_arguments(parser):
     parser.add_argument("--max-ahead", type=float, default=300.0, help="seconds audio may run ahead of real time")
     parser.add_argument("--max-session-seconds", type=float, default=10800.0)
     parser.add_argument("--idle-close-code", type=int, default=4031)
+    parser.add_argument(
+        "--marked", action="store_true",
+        help="position-marked audio: play the script from where each connection's audio starts")
 
 
 ARGS = fakekit.parse_arguments("Fake AssemblyAI v3 streaming server", extra_arguments)
 RECORDER = fakekit.Recorder(ARGS.record)
 
 
-def load_script(path):
-    """Utterances as lists of words {text, start, end} in seconds, in order."""
+def load_utterances(path):
+    """The script as written: utterances {start, end, text}, in order."""
     if not path:
         return []
     with open(path) as f:
         utterances = json.load(f)
+    return sorted(
+        ({"start": float(u["start"]), "end": float(u["end"]), "text": str(u["text"])} for u in utterances),
+        key=lambda u: u["start"],
+    )
+
+
+def word_lists(utterances):
+    """Utterances as lists of words {text, start, end} in seconds, in order."""
     result = []
     for utterance in sorted(utterances, key=lambda u: u["start"]):
         texts = utterance["text"].split()
@@ -101,7 +120,9 @@ def load_script(path):
     return result
 
 
-SCRIPT = load_script(ARGS.script)
+UTTERANCES = load_utterances(ARGS.script)
+SCRIPT = word_lists(UTTERANCES)
+REJECTED = [0]  # upgrades rejected so far, for reject-times
 
 
 def scenarios_for(conn):
@@ -121,13 +142,17 @@ def process_request(path, headers):
     wanted = ARGS.scenarios.get("fault-conn")
     if wanted and int(wanted) != RECORDER.connections + 1:
         return None
+    times = ARGS.scenarios.get("reject-times")
+    if times is not None and REJECTED[0] >= int(times):
+        return None
     for key in ARGS.scenarios:
         match = re.fullmatch(r"reject-(\d{3})", key)
         if match:
             status = int(match.group(1))
+            REJECTED[0] += 1
             RECORDER.next_connection()
             RECORDER.event(RECORDER.connections, "rejected", status=status)
-            extra = [("Retry-After", "1")] if status == 429 else []
+            extra = [("Retry-After", str(ARGS.scenarios.get("retry-after", "1")))] if status == 429 else []
             body = json.dumps({"error": f"Fake rejection with HTTP {status}"}).encode()
             return (http.HTTPStatus(status), [("Content-Type", "application/json")] + extra, body)
     return None
@@ -351,6 +376,10 @@ class Session:
         self.last_activity = time.monotonic()
         RECORDER.event(self.conn, "binary", bytes=len(data))
         RECORDER.audio(self.conn, data)
+        if ARGS.marked and self.audio_bytes == 0 and len(data) >= 4:
+            offset = fakekit.marked_frame_index(data) * 0.01
+            RECORDER.event(self.conn, "marked-start", input_seconds=offset)
+            self.utterances = word_lists(fakekit.shift_words(UTTERANCES, offset))
         drop = self.scenarios.get("drop-after-bytes")
         self.audio_bytes += len(data)
         if drop and self.audio_bytes >= int(drop):

@@ -28,6 +28,7 @@ import signal
 import ssl
 import sys
 import threading
+import time
 
 import websockets
 
@@ -55,7 +56,8 @@ class Recorder:
     def event(self, conn, event, **fields):
         if not self.directory:
             return
-        record = {"conn": conn, "event": event}
+        # "at": wall-clock seconds, so tests can measure how long a reconnection took.
+        record = {"conn": conn, "event": event, "at": round(time.time(), 4)}
         record.update(fields)
         with self.lock, open(os.path.join(self.directory, "events.jsonl"), "a") as f:
             f.write(json.dumps(record) + "\n")
@@ -158,13 +160,15 @@ def path_of(path):
 #
 # Fault tests need transcripts that follow what was *said*, not how many bytes a connection has
 # received, because after a reconnect the client replays audio from an earlier point. Marked
-# audio is 16 kHz s16le whose every 10 ms frame starts with its own index (two samples: the low
+# audio is s16le mono whose every 10 ms frame starts with its own index (two samples: the low
 # and high 15 bits); a fake started with --marked reads the index of the first frame a
 # connection receives and plays its script from that point of the input, as a real recognizer
 # would transcribe the replayed speech. The Swift tests build the same audio
-# (`MarkedAudio` in HarkTestSupport).
+# (`MarkedAudio` in HarkTestSupport). It is 16 kHz (160-sample frames) unless a provider takes
+# another rate: OpenAI's is 24 kHz (240-sample frames), generated at that rate so hark's
+# resampler passes it through unchanged; the marker sits at the start of each frame either way.
 
-MARK_FRAME_SAMPLES = 160
+MARK_FRAME_SAMPLES = 160  # at 16 kHz; frames are rate / 100 samples
 
 
 def marked_frame_index(frame_bytes):

@@ -34,13 +34,21 @@ in seconds of received audio; words are spread evenly over each utterance, and a
 the words whose middle falls inside the committed stretch of audio.
 
 Fault scenarios (`--scenario`, comma-separated or repeated):
-  reject-NNN            answer the upgrade with HTTP NNN and a JSON error body (429 adds Retry-After: 1)
+  reject-NNN            answer the upgrade with HTTP NNN and a JSON error body (429 adds Retry-After)
+  reject-times=N        only the first N upgrade attempts are rejected (default: all)
+  retry-after=S         the Retry-After of a 429 rejection (default 1)
   close-CODE-after=S    after S seconds of received audio close with CODE (1011: server error)
   drop-after-bytes=N    after N decoded audio bytes, drop the TCP connection with no close frame
-  silent                accept, send nothing at all (no session.created), keep reading
+  silent                accept, send nothing at all (no session.created), keep reading (every connection)
   out-of-order          deliver each pair of items' `completed` events in reverse order
   fail-item=N           send `…transcription.failed` instead of `completed` for the Nth item
   fault-conn=N          apply the scenarios above only to connection N (1-based)
+
+With `--marked` (fault tests; see fakekit.py; the client sends marked audio at 24 kHz, 240-sample
+frames), each connection reads the input position written in its first decoded audio frame and
+plays the script from there, so a client that replays audio after a reconnect gets the words of
+that audio again, with times on the new connection's clock.
+The markers survive only `audio/pcm`; G.711 formats destroy them.
 
 Deviations from the real service: no `logprobs`, `languages` or diarization segments; usage is
 always token-shaped; G.711 formats are accepted but transcribed like PCM; semantic VAD behaves like
@@ -90,19 +98,31 @@ def extra_arguments(parser):
     parser.add_argument("--script", default=None, help="JSON list of utterances {start, end, text}")
     parser.add_argument("--api-key", default=None, help="the only key accepted (default: any)")
     parser.add_argument("--completion-delay", type=float, default=0.05)
-    parser.add_argument("--max-session-seconds", type=float, default=3600.0)
+    parser.add_argument(
+        "--max-session-seconds", type=float, default=3600.0, help="wall time from the upgrade, as the service counts")
+    parser.add_argument(
+        "--marked", action="store_true",
+        help="position-marked audio: play the script from where each connection's audio starts")
 
 
 ARGS = fakekit.parse_arguments("Fake OpenAI Realtime transcription server", extra_arguments)
 RECORDER = fakekit.Recorder(ARGS.record)
 
 
-def load_script(path):
-    """Utterances as (start, end, words) with words {text, start, end} in seconds."""
+def load_utterances(path):
+    """The script as written: utterances {start, end, text}, in order."""
     if not path:
         return []
     with open(path) as f:
         utterances = json.load(f)
+    return sorted(
+        ({"start": float(u["start"]), "end": float(u["end"]), "text": str(u["text"])} for u in utterances),
+        key=lambda u: u["start"],
+    )
+
+
+def load_script(utterances):
+    """Utterances as (start, end, words) with words {text, start, end} in seconds."""
     result = []
     for utterance in sorted(utterances, key=lambda u: u["start"]):
         texts = utterance["text"].split()
@@ -113,7 +133,9 @@ def load_script(path):
     return result
 
 
-SCRIPT = load_script(ARGS.script)
+UTTERANCES = load_utterances(ARGS.script)
+SCRIPT = load_script(UTTERANCES)
+REJECTED = [0]  # upgrades rejected so far, for reject-times
 
 
 def scenarios_for(conn):
@@ -130,15 +152,19 @@ def process_request(path, headers):
     wanted = ARGS.scenarios.get("fault-conn")
     if wanted and int(wanted) != RECORDER.connections + 1:
         return None
+    times = ARGS.scenarios.get("reject-times")
+    if times is not None and REJECTED[0] >= int(times):
+        return None
     for key in ARGS.scenarios:
         match = re.fullmatch(r"reject-(\d{3})", key)
         if match:
             status = int(match.group(1))
+            REJECTED[0] += 1
             RECORDER.next_connection()
             RECORDER.event(RECORDER.connections, "rejected", status=status)
             kind = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
             body = {"error": {"message": f"Fake rejection with HTTP {status}", "type": kind, "code": None}}
-            extra = [("Retry-After", "1")] if status == 429 else []
+            extra = [("Retry-After", str(ARGS.scenarios.get("retry-after", "1")))] if status == 429 else []
             return (http.HTTPStatus(status), [("Content-Type", "application/json")] + extra, json.dumps(body).encode())
     return None
 
@@ -182,6 +208,8 @@ class Session:
         self.held = None
         self.tasks = set()
         self.closed = False
+        # The script this connection plays (--marked: from where its audio starts).
+        self.script = SCRIPT
 
     @property
     def audio_ms(self):
@@ -342,7 +370,7 @@ class Session:
 
     def words_between(self, start_ms, end_ms):
         words = []
-        for utterance in SCRIPT:
+        for utterance in self.script:
             for word in utterance["words"]:
                 middle = (word["start"] + word["end"]) * 500
                 if start_ms <= middle < end_ms:
@@ -362,8 +390,8 @@ class Session:
         td = self.config["turn_detection"]
         if td is None:
             return
-        while self.utterance < len(SCRIPT):
-            utterance = SCRIPT[self.utterance]
+        while self.utterance < len(self.script):
+            utterance = self.script[self.utterance]
             start_ms = utterance["start"] * 1000
             end_ms = utterance["end"] * 1000 + td.get("silence_duration_ms", 500)
             if not self.speaking and self.audio_ms >= start_ms:
@@ -505,6 +533,10 @@ class Session:
             return
         RECORDER.event(self.conn, "append", bytes=len(data))
         RECORDER.audio(self.conn, data)
+        if ARGS.marked and self.audio_bytes == 0 and len(data) >= 4:
+            offset = fakekit.marked_frame_index(data) * 0.01
+            RECORDER.event(self.conn, "marked-start", input_seconds=offset)
+            self.script = load_script(fakekit.shift_words(UTTERANCES, offset))
         self.audio_bytes += len(data)
         drop = self.scenarios.get("drop-after-bytes")
         if drop and self.audio_bytes >= int(drop):

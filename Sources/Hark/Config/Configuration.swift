@@ -66,6 +66,8 @@ package struct Configuration: Sendable, Equatable {
     package var finishTimeoutSeconds = 10.0
     /// A provider silent this long while audio flows is treated as gone.
     package var serverSilenceTimeoutSeconds = 30.0
+    /// Rotate to a new provider session before this many seconds; nil: the provider's own limit.
+    package var sessionLimitSeconds: Double?
 
     package init() {}
 

@@ -116,6 +116,8 @@ package struct ConfigurationFile: Sendable {
             case "finish_timeout": configuration.finishTimeoutSeconds = try reader.number(value, key, in: 0.1...600)
             case "server_silence_timeout":
                 configuration.serverSilenceTimeoutSeconds = try reader.number(value, key, in: 0.5...3600)
+            case "session_limit":
+                configuration.sessionLimitSeconds = value == .null ? nil : try reader.number(value, key, in: 1...86_400)
             case "providers":
                 guard case .object(let providers) = value else { throw reader.invalid(key, "must be an object") }
                 for (name, settings) in providers {

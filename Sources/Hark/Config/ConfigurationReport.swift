@@ -43,6 +43,7 @@ package enum ConfigurationReport {
         add("retry_cap", String(configuration.retryCapSeconds))
         add("retry_attempts", configuration.retryAttempts.map(String.init) ?? "\"auto (unlimited for a microphone, 5 for files)\"")
         add("replay_seconds", String(configuration.replaySeconds))
+        add("session_limit", configuration.sessionLimitSeconds.map { String($0) } ?? "\"the provider's maximum\"")
         lines.append("  \"providers\": {")
         let adapters = ProviderRegistry.adapters
         for (index, adapter) in adapters.enumerated() {

@@ -88,7 +88,10 @@ package enum TranscriptionRun {
                 maxAttempts: configuration.retryAttempts ?? (isLive ? nil : 5)),
             replayCapacity: configuration.replaySeconds, dropsOldestWhenFull: isLive,
             finishTimeout: .milliseconds(Int(configuration.finishTimeoutSeconds * 1000)),
-            silentServerTimeout: .milliseconds(Int(configuration.serverSilenceTimeoutSeconds * 1000)))
+            // Confirming the session (OpenAI's session.updated) is the last step of connecting.
+            readyTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)),
+            silentServerTimeout: .milliseconds(Int(configuration.serverSilenceTimeoutSeconds * 1000)),
+            sessionLimit: configuration.sessionLimitSeconds.map { .milliseconds(Int($0 * 1000)) })
         let linkOptions = LinkOptions(
             proxy: configuration.proxy, caBundle: configuration.caBundle,
             connectTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)))

@@ -218,8 +218,19 @@ package struct TranscriptionSession: Sendable {
                 let failure = providerError(for: error)
                 // A connection that lived a while, or got words finalized, was healthy: the
                 // failure after it starts a new series of attempts.
-                if ContinuousClock.now - started >= options.healthyAfter || lastFinalEnd.value > finalsBefore {
-                    attempt = 0
+                let wasHealthy =
+                    ContinuousClock.now - started >= options.healthyAfter || lastFinalEnd.value > finalsBefore
+                if wasHealthy { attempt = 0 }
+                if case .sessionLimitReached = failure, wasHealthy {
+                    // The provider ended a healthy session at its limit: continue in a new one at
+                    // once, as a rotation does, so the stream shows no gap. (An unhealthy one
+                    // goes through the backoff, so a provider that ends every session at once
+                    // is not hammered.)
+                    emit(.status(.reconnecting(reason: failure.description, delay: 0, attempt: 1)))
+                    reconnects.withLock { $0 += 1 }
+                    generation += 1
+                    backlog.rewind()
+                    continue
                 }
                 attempt += 1
                 switch RetryPolicy.verdict(for: failure) {
@@ -271,6 +282,8 @@ package struct TranscriptionSession: Sendable {
         let timeline = LockedValue(StreamTimeline())
         let ready = AsyncSignal()
         let finishSent = AsyncSignal()
+        // Set before the finish messages go out, so an answer racing their send is recognised.
+        let finishing = LockedValue(false)
         let lastHeard = LockedValue(ContinuousClock.now)
         let finishSentAt = LockedValue(ContinuousClock.now)
         let rotation = RotationClock(limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
@@ -294,14 +307,18 @@ package struct TranscriptionSession: Sendable {
                                 replaying: generation > 0, emit: emit)
                             if case .final = event { rotation.finalArrived() }
                         }
-                        if decoder.isFinished { return .finished }
+                        // A provider may end the session before hark asked it to (AssemblyAI's
+                        // Termination before its 3008 close at the session limit): read on, so
+                        // the close that follows says why, and the stream continues in a new session.
+                        if decoder.isFinished, finishing.value { return .finished }
                     }
                     return .closedByProvider
                 }
                 group.addTask {
                     try await Self.send(
                         adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
-                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, options: options)
+                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, finishing: finishing,
+                        options: options)
                     finishSentAt.withLock { $0 = .now }
                     finishSent.signal()
                     return .finishSent
@@ -333,7 +350,7 @@ package struct TranscriptionSession: Sendable {
                         return
                     case .closedByProvider:
                         group.cancelAll()
-                        if sentFinish {
+                        if sentFinish || finishing.value {
                             backlog.acknowledgeAll()
                             return
                         }
@@ -357,7 +374,8 @@ package struct TranscriptionSession: Sendable {
     private static func send(
         adapter: any ProviderAdapter, encoder: consuming any AudioPayloadEncoder, link: any ProviderLink,
         backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
-        lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, options: SessionOptions
+        lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, finishing: LockedValue<Bool>,
+        options: SessionOptions
     ) async throws {
         var encoder = encoder
         if adapter.waitsForReady {
@@ -387,6 +405,14 @@ package struct TranscriptionSession: Sendable {
         while true {
             try Task.checkCancellation()
             if rotation.isDue { throw SessionRotation() }
+            // Checked on every turn, not only when idle: a paced replay keeps chunks flowing for
+            // as long as the backlog lasts, and a silent server must not go unnoticed meanwhile.
+            let now = ContinuousClock.now
+            if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit,
+                now - lastHeard.withLock({ $0 }) >= limit
+            {
+                throw SessionTimeout(phase: "waiting for the provider: it sent nothing for \(limit) while audio flowed")
+            }
             switch await backlog.next() {
             case .chunk(let chunk):
                 if let maxSpeed {
@@ -427,12 +453,8 @@ package struct TranscriptionSession: Sendable {
                         lastKeepAlive = now
                     }
                 }
-                if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit,
-                    now - lastHeard.withLock({ $0 }) >= limit
-                {
-                    throw SessionTimeout(phase: "waiting for the provider: it sent nothing for \(limit) while audio flowed")
-                }
             case .endOfInput:
+                finishing.withLock { $0 = true }
                 let tail = try encoder.finish()
                 if !tail.isEmpty {
                     for message in adapter.audioMessages(tail) { try await link.send(message) }

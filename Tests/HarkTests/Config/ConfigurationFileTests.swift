@@ -51,6 +51,18 @@ struct ConfigurationFileTests {
         ) { try ConfigurationFile.parse("{\"providers\": {\"deepgram\": {\"model\": 3}}}", path: "c.json") }
     }
 
+    @Test("session_limit sets the rotation age in seconds; null leaves the provider's own limit; 0 is refused")
+    func sessionLimit() throws {
+        var configuration = Configuration()
+        var file = try ConfigurationFile.parse("{\"session_limit\": 90.5}", path: "c.json")
+        try file.apply(to: &configuration)
+        #expect(configuration.sessionLimitSeconds == 90.5)
+        file = try ConfigurationFile.parse("{\"session_limit\": null}", path: "c.json")
+        try file.apply(to: &configuration)
+        #expect(configuration.sessionLimitSeconds == nil)
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse("{\"session_limit\": 0}", path: "c.json") }
+    }
+
     @Test("provider settings, repeated parameters and extra keys are read in order")
     func providerSettings() throws {
         var file = try ConfigurationFile.parse(

@@ -41,16 +41,19 @@ struct SecondsAdapter: ProviderAdapter {
     }
 }
 
-/// The in-memory provider behind `SecondsAdapter`; can break after a number of bytes.
+/// The in-memory provider behind `SecondsAdapter`; can break after a number of bytes, or end
+/// its session there the way AssemblyAI does at its limit (its final message, then a close).
 final class SecondsLink: ProviderLink, Sendable {
     let inbound: AsyncThrowingStream<WireMessage, any Error>
     private let continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
     private let state = Mutex<(bytes: [UInt8], reported: Int, total: Int)>(([], 0, 0))
     let breakAfterBytes: Int?
+    let endsSession: Bool
 
-    init(breakAfterBytes: Int?) {
+    init(breakAfterBytes: Int?, endsSession: Bool = false) {
         (inbound, continuation) = AsyncThrowingStream.makeStream()
         self.breakAfterBytes = breakAfterBytes
+        self.endsSession = endsSession
     }
 
     func send(_ message: WireMessage) async throws {
@@ -69,6 +72,12 @@ final class SecondsLink: ProviderLink, Sendable {
                     state.reported += 1
                 }
                 return (out, false)
+            }
+            if broken, endsSession {
+                // Swallowed, as a server that already ended the session ignores late audio.
+                continuation.yield(.text("done"))
+                continuation.finish(throwing: LinkFailure.closed(code: 3008, reason: "session expired"))
+                return
             }
             if broken {
                 continuation.finish(throwing: LinkFailure.connectionLost(detail: "reset by test"))
@@ -94,7 +103,7 @@ func secondsAudio(_ seconds: Int) -> [Float] {
 
 func runSession(
     seconds: Int, breaks: [Int?], options: SessionOptions = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02)),
-    pause: Duration? = nil
+    pause: Duration? = nil, endsSession: Bool = false
 ) async throws -> (events: [TranscriptEvent], outcome: SessionOutcome, connections: Int) {
     let links = Mutex(breaks)
     let connections = Mutex(0)
@@ -103,7 +112,7 @@ func runSession(
         openLink: { _, _ in
             connections.withLock { $0 += 1 }
             let limit = links.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-            return SecondsLink(breakAfterBytes: limit)
+            return SecondsLink(breakAfterBytes: limit, endsSession: endsSession)
         },
         makeEncoder: { _ in Linear16Encoder() })
     let events = Mutex<[TranscriptEvent]>([])
@@ -143,6 +152,18 @@ struct TranscriptionSessionTests {
         #expect(outcome.summary.reconnects == 2)
         let reconnecting = events.filter { if case .status(.reconnecting) = $0 { true } else { false } }
         #expect(reconnecting.count == 2)
+    }
+
+    @Test("a provider that ends its session before the end of the input is continued in a new one, not finished")
+    func providerEndsSessionEarly() async throws {
+        // The provider's closing message arrives before hark asked for it (AssemblyAI's Termination
+        // then 3008 at its limit): the run must go on, not take it as the end of the transcript.
+        // Paced (8x real time) so the provider's end comes while audio still flows, as at a real limit.
+        let (events, _, connections) = try await runSession(
+            seconds: 12, breaks: [5_300, 6_100], pause: .microseconds(12500), endsSession: true)
+        #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
+        #expect(finals(events).map(\.start) == (0..<12).map(Double.init))
+        #expect(connections == 3)
     }
 
     @Test("sessions are rotated before the provider's limit without losing or repeating a word")
