@@ -18,7 +18,14 @@ let package = Package(
         .executable(name: "hark", targets: ["hark"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Google Speech-to-Text is gRPC only: grpc-swift-2 with its HTTP/2 NIO transport, the
+        // generated protobuf messages, and swift-crypto's RSA (already built for the transport's
+        // certificate handling) to sign service-account JWTs.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries: a module map and a shim header each, no logic.
@@ -55,7 +62,13 @@ let package = Package(
         ),
         .target(
             name: "Hark",
-            dependencies: ["CCurl", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio"],
+            dependencies: [
+                "CCurl", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 /// Every provider hark knows, by `--provider` name. Adding a provider is one line here.
 package enum ProviderRegistry {
     package static let adapters: [any ProviderAdapter.Type] = [
+        GoogleAdapter.self,
     ]
 
     /// The adapter for a `--provider` name, compared case-insensitively.

@@ -195,6 +195,7 @@ package struct TranscriptionSession: Sendable {
         while true {
             let started = ContinuousClock.now
             do {
+                try await adapter.prepareCredentials()
                 let request = try adapter.connectionRequest()
                 let link = try await openLink(adapter, request)
                 emit(.status(.connected(provider: descriptor.name, requestID: nil)))
@@ -384,6 +385,7 @@ package struct TranscriptionSession: Sendable {
                     for message in adapter.audioMessages(tail) { try await link.send(message) }
                 }
                 for message in adapter.finishMessages() { try await link.send(message) }
+                if adapter.finishesByHalfClose { await link.close() }
                 return
             }
         }
