@@ -17,6 +17,7 @@ Scenarios: status=CODE answers every request with that HTTP status and an error 
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,9 @@ def b64url_decode(text):
 
 
 def main():
+    # The Swift test process spawns fakes with SIGTERM blocked (inherited mask); unblock it so
+    # FakeServer.stop() ends the fake.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     def extra(parser):
         parser.add_argument("--public-key", default=None)
         parser.add_argument("--refresh-token", default="refresh-1")
@@ -117,7 +121,6 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     fakekit.announce(server.server_address[1])
-    import signal
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.serve_forever()

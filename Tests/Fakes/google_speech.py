@@ -39,6 +39,7 @@ Scenarios:
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -299,6 +300,9 @@ def load_script(value):
 
 
 def main():
+    # The Swift test process spawns fakes with SIGTERM blocked (inherited mask); unblock it so
+    # FakeServer.stop() ends the fake.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     def extra(parser):
         parser.add_argument("--script", default=None)
         parser.add_argument("--token", default="test-token")
@@ -322,10 +326,11 @@ def main():
     server.start()
     fakekit.announce(port)
     stop = threading.Event()
-    import signal
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    # Poll so the signal handlers get to run (a bare wait() does not return on SIGTERM).
+    while not stop.wait(0.1):
+        pass
     server.stop(grace=None)
 
 

@@ -43,8 +43,14 @@ package final class GRPCStreamLink: ProviderLink {
         }
         let transport: HTTP2ClientTransport.Posix
         do {
-            transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: target.host, port: target.port), transportSecurity: security)
+            // An IP literal must not become the TLS server name (SNI forbids it); the
+            // certificate is then checked against the address.
+            let isIPv4 = target.host.allSatisfy { $0.isNumber || $0 == "." }
+            let resolvable: any ResolvableTarget =
+                isIPv4
+                ? ResolvableTargets.IPv4.ipv4(address: target.host, port: target.port)
+                : ResolvableTargets.DNS.dns(host: target.host, port: target.port)
+            transport = try HTTP2ClientTransport.Posix(target: resolvable, transportSecurity: security)
         } catch {
             throw .connectFailed(host: target.host, detail: String(describing: error))
         }
