@@ -19,7 +19,8 @@ package struct TestServiceAccount: Sendable {
         let directory = try PackagePaths.temporaryDirectory("hark-google-sa")
         let key = directory.appendingPathComponent("key.pem").path
         let publicKey = directory.appendingPathComponent("public.pem").path
-        try runTool("/usr/bin/openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key])
+        try runTool(
+            "/usr/bin/openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key])
         try runTool("/usr/bin/openssl", ["pkey", "-in", key, "-pubout", "-out", publicKey])
         var json: [String: String] = [
             "type": "service_account", "project_id": project, "private_key_id": keyID,
@@ -40,9 +41,10 @@ package struct TestServiceAccount: Sendable {
         let signatureFile = directory.appendingPathComponent("signature-\(UUID().uuidString)")
         try Data("\(parts[0]).\(parts[1])".utf8).write(to: input)
         try signature.write(to: signatureFile)
-        return (try? runTool(
-            "/usr/bin/openssl",
-            ["dgst", "-sha256", "-verify", publicKeyPath, "-signature", signatureFile.path, input.path])) != nil
+        return
+            (try? runTool(
+                "/usr/bin/openssl",
+                ["dgst", "-sha256", "-verify", publicKeyPath, "-signature", signatureFile.path, input.path])) != nil
     }
 
     /// The decoded JSON of a JWT part (0 header, 1 claims).
@@ -76,17 +78,23 @@ package struct TestCertificateAuthority: Sendable {
         let openssl = "/usr/bin/openssl"
         try runTool(
             openssl,
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
-             "-days", "2", "-subj", "/CN=hark test CA"])
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
+                "-days", "2", "-subj", "/CN=hark test CA",
+            ])
         try runTool(
             openssl,
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
-             "-subj", "/CN=localhost"])
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
+                "-subj", "/CN=localhost",
+            ])
         try Data("subjectAltName=IP:127.0.0.1,DNS:localhost\n".utf8).write(to: URL(fileURLWithPath: file("ext.cnf")))
         try runTool(
             openssl,
-            ["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
-             "-CAcreateserial", "-out", file("server.pem"), "-days", "2", "-extfile", file("ext.cnf")])
+            [
+                "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
+                "-CAcreateserial", "-out", file("server.pem"), "-days", "2", "-extfile", file("ext.cnf"),
+            ])
         return TestCertificateAuthority(
             caPath: file("ca.pem"), certificatePath: file("server.pem"), keyPath: file("server.key"))
     }

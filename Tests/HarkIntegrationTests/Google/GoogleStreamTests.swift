@@ -63,7 +63,8 @@ func runStream(
 struct GoogleStreamTests {
     @Test("plaintext h2c: config, audio, half-close; interims, finals, speech events, then a clean end")
     func plaintextStream() async throws {
-        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", googleScript, "--location", "us"])
+        let fake = try FakeServer(
+            script: "google_speech.py", arguments: ["--script", googleScript, "--location", "us"])
         defer { fake.stop() }
         let result = try await runStream(try fakeAdapter(fake), seconds: 3)
         #expect(result.failure == nil)
@@ -135,7 +136,9 @@ struct GoogleStreamTests {
         defer { fake.stop() }
         let adapter = try fakeAdapter(fake)
         let result = try await runStream(adapter, seconds: 5)
-        #expect(result.failure == .grpcStatus(code: 11, message: "Exceeded maximum allowed stream duration of 305 seconds."))
+        #expect(
+            result.failure == .grpcStatus(code: 11, message: "Exceeded maximum allowed stream duration of 305 seconds.")
+        )
         #expect(caseName(adapter.error(for: try #require(result.failure))) == "sessionLimitReached")
     }
 
@@ -207,7 +210,9 @@ struct GoogleStreamTests {
             makeEncoder: { _ in Linear16Encoder() })
         let outcome = try await session.run(
             source: MemoryAudioSource(samples: [Float](repeating: 0, count: 4 * 16_000), sampleRate: 16_000),
-            makePipeline: { AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000)) },
+            makePipeline: {
+                AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000))
+            },
             stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
         let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s } else { nil } }
         #expect(finals.map(\.text) == ["first part", "second part", "third part"])

@@ -1,6 +1,6 @@
 import Foundation
-import SwiftProtobuf
 import HarkTestSupport
+import SwiftProtobuf
 import Testing
 
 @testable import Hark
@@ -143,7 +143,6 @@ struct GoogleAdapterTests {
         #expect(throws: ProviderError.self) { _ = try adapter.connectionRequest() }
     }
 }
-
 
 extension GoogleAdapter {
     /// A default adapter for checks that need an instance but no options.

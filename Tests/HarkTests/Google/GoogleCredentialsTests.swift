@@ -99,7 +99,8 @@ struct GoogleCredentialsTests {
         let directory = try PackagePaths.temporaryDirectory("hark-google-bad")
         let missing = directory.appendingPathComponent("missing.json").path
         #expect {
-            _ = try GoogleCredentialLocator.locate(environment: ["GOOGLE_APPLICATION_CREDENTIALS": missing], settings: [:])
+            _ = try GoogleCredentialLocator.locate(
+                environment: ["GOOGLE_APPLICATION_CREDENTIALS": missing], settings: [:])
         } throws: { error in
             guard case .missingCredentials(_, let hint) = error as? ProviderError else { return false }
             return hint.contains(missing)
@@ -205,8 +206,10 @@ struct GoogleCredentialsTests {
     @Test(
         "token endpoint failures say what to fix and never include the secret",
         arguments: [
-            (400, #"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#,
-             "authenticationFailed"),
+            (
+                400, #"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#,
+                "authenticationFailed"
+            ),
             (503, "unavailable", "serverError"), (429, "{}", "rateLimited"), (200, "{}", "protocolError"),
         ])
     func exchangeFailures(status: Int, body: String, expected: String) async throws {

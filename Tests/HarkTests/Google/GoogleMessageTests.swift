@@ -133,7 +133,10 @@ struct GoogleMessageTests {
                 $0.words = [
                     .with {
                         $0.word = "to"
-                        $0.startOffset = .with { $0.seconds = 1; $0.nanos = 600_000_000 }
+                        $0.startOffset = .with {
+                            $0.seconds = 1
+                            $0.nanos = 600_000_000
+                        }
                         $0.endOffset = .with { $0.seconds = 2 }
                     }
                 ]

@@ -89,7 +89,9 @@ package final class GoogleAccessTokens: Sendable {
             var error: String?
             var errorDescription: String?
             enum CodingKeys: String, CodingKey {
-                case accessToken = "access_token", expiresIn = "expires_in", error
+                case accessToken = "access_token"
+                case expiresIn = "expires_in"
+                case error
                 case errorDescription = "error_description"
             }
         }

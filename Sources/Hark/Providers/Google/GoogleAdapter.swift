@@ -96,7 +96,8 @@ package struct GoogleAdapter: ProviderAdapter {
     package func connectionRequest() throws -> ConnectionRequest {
         guard let token = tokens.current else {
             throw ProviderError.missingCredentials(
-                provider: "Google", hint: "no access token yet for \(tokens.located.origin); "
+                provider: "Google",
+                hint: "no access token yet for \(tokens.located.origin); "
                     + "the session must call prepareCredentials() first")
         }
         let url = try EndpointURL.build(

@@ -39,8 +39,12 @@ package struct GoogleServiceAccountKey: Sendable, Equatable, Decodable {
     package var quotaProjectID: String?
 
     enum CodingKeys: String, CodingKey {
-        case clientEmail = "client_email", privateKey = "private_key", privateKeyID = "private_key_id"
-        case tokenURI = "token_uri", projectID = "project_id", quotaProjectID = "quota_project_id"
+        case clientEmail = "client_email"
+        case privateKey = "private_key"
+        case privateKeyID = "private_key_id"
+        case tokenURI = "token_uri"
+        case projectID = "project_id"
+        case quotaProjectID = "quota_project_id"
     }
 }
 
@@ -53,15 +57,18 @@ package struct GoogleAuthorizedUser: Sendable, Equatable, Decodable {
     package var tokenURI: String?
 
     enum CodingKeys: String, CodingKey {
-        case clientID = "client_id", clientSecret = "client_secret", refreshToken = "refresh_token"
-        case quotaProjectID = "quota_project_id", tokenURI = "token_uri"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+        case refreshToken = "refresh_token"
+        case quotaProjectID = "quota_project_id"
+        case tokenURI = "token_uri"
     }
 }
 
 /// Credentials together with where they were found, for messages.
 package struct LocatedGoogleCredentials: Sendable, Equatable {
     package var credentials: GoogleCredentials
-    /// "GOOGLE_APPLICATION_CREDENTIALS (/path/key.json)", "gcloud application-default credentials", …
+    /// Where they came from, such as `GOOGLE_APPLICATION_CREDENTIALS (/path/key.json)`.
     package var origin: String
 }
 

@@ -2,9 +2,23 @@
 package enum GoogleStatus {
     /// gRPC status codes Google uses (grpc/grpc doc/statuscodes.md).
     package enum Code: Int, Sendable {
-        case ok = 0, cancelled, unknown, invalidArgument, deadlineExceeded, notFound, alreadyExists
-        case permissionDenied, resourceExhausted, failedPrecondition, aborted, outOfRange, unimplemented
-        case internalError, unavailable, dataLoss, unauthenticated
+        case ok = 0
+        case cancelled = 1
+        case unknown = 2
+        case invalidArgument = 3
+        case deadlineExceeded = 4
+        case notFound = 5
+        case alreadyExists = 6
+        case permissionDenied = 7
+        case resourceExhausted = 8
+        case failedPrecondition = 9
+        case aborted = 10
+        case outOfRange = 11
+        case unimplemented = 12
+        case internalError = 13
+        case unavailable = 14
+        case dataLoss = 15
+        case unauthenticated = 16
     }
 
     /// The `ProviderError` for a link failure; `RetryPolicy` decides from its case alone.
@@ -30,7 +44,8 @@ package enum GoogleStatus {
                     provider: name, retryAfter: nil, hint: "\(said); wait, or raise the Speech-to-Text quota")
             case .invalidArgument, .failedPrecondition:
                 return .invalidRequest(
-                    provider: name, hint: "\(said); check --model, --language and --region (model and language "
+                    provider: name,
+                    hint: "\(said); check --model, --language and --region (model and language "
                         + "availability differs by location)")
             case .notFound:
                 return .invalidRequest(

@@ -4,7 +4,7 @@
 /// Google rejects (or silently stalls) a stream whose recognizer location differs from the host's
 /// location, so both are derived from the one `region` setting here.
 package struct GoogleStreamTarget: Sendable, Equatable {
-    /// `global`, `us`, `eu`, `us-central1`, …
+    /// The location: `global`, `us`, `eu`, `us-central1` and so on.
     package var region: String
     /// `projects/{project}/locations/{region}/recognizers/{id}`.
     package var recognizer: String
