@@ -194,6 +194,46 @@ struct GoogleStreamTests {
         #expect(RetryPolicy.verdict(for: adapter.error(for: failure)) != .fail)
     }
 
+    @Test("audio sent much faster than real time ends the stream with OUT_OF_RANGE, a session limit")
+    func tooFast() async throws {
+        let fake = try FakeServer(
+            script: "google_speech.py", arguments: ["--script", googleScript, "--scenario", "max-speed=2"])
+        defer { fake.stop() }
+        let adapter = try fakeAdapter(fake)
+        let result = try await runStream(adapter, seconds: 5)
+        guard case .grpcStatus(11, let message) = try #require(result.failure) else {
+            Issue.record("expected OUT_OF_RANGE, got \(String(describing: result.failure))")
+            return
+        }
+        #expect(message.contains("too fast"))
+        #expect(caseName(adapter.error(for: try #require(result.failure))) == "sessionLimitReached")
+    }
+
+    @Test("a session half-closes at the end of the input, so words Google finalizes only then are delivered")
+    func sessionHalfCloses() async throws {
+        // The utterance runs to the very end of the input: only the half-close flush finalizes it.
+        let script = #"[{"start":0.5,"end":2.0,"text":"the very last words"}]"#
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", script])
+        defer { fake.stop() }
+        let events = Mutex<[TranscriptEvent]>([])
+        let session = TranscriptionSession(
+            adapter: try fakeAdapter(fake),
+            options: SessionOptions(
+                backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 2), finishTimeout: .seconds(30)),
+            openLink: { _, request in try await GRPCStreamLink.connect(request, options: LinkOptions()) },
+            makeEncoder: { _ in Linear16Encoder() })
+        let outcome = try await session.run(
+            source: MemoryAudioSource(samples: [Float](repeating: 0, count: 2 * 16_000), sampleRate: 16_000),
+            makePipeline: {
+                AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000))
+            },
+            stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
+        let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s.text } else { nil } }
+        #expect(finals == ["the very last words"])
+        #expect(outcome.summary.reconnects == 0)
+        #expect(fake.recordedEvents().contains { $0["event"] as? String == "half-close" })
+    }
+
     @Test("a session rotates at the stream limit (OUT_OF_RANGE) and replays without losing or repeating words")
     func sessionRotation() async throws {
         let script =
