@@ -5,7 +5,8 @@
 #   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
 #   make bench    benchmarks that print figures
 #   make run      transcribe the bundled sample
-#   make install  install hark under PREFIX (default /usr/local)
+#   make install  install hark, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
+#   make man      generate the man pages (from the same source as --help) into .build/man
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -22,7 +23,7 @@ APT_PACKAGES := \
 	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
 	pocketsphinx-testdata python3-grpcio python3-protobuf python3-grpc-tools
 
-.PHONY: deps build test lint format bench run install uninstall clean proto
+.PHONY: deps build test lint format bench run man install uninstall clean proto
 
 deps:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
@@ -55,12 +56,28 @@ bench:
 run: build
 	$(RELEASE_BIN) samples/sample.wav
 
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+MAN_OUT := .build/plugins/GenerateManual/outputs/hark
+
+man:
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page
+	rm -rf .build/man && mkdir -p .build/man && cp $(MAN_OUT)/*.1 .build/man/
+
+install: build man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/hark
+	install -m 0644 .build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(RELEASE_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hark
+	$(RELEASE_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hark
+	$(RELEASE_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hark.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/hark
+	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(DESTDIR)$(PREFIX)/share/man/man1/hark*.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hark \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hark \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hark.fish
 
 clean:
 	rm -rf .build

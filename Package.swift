@@ -69,6 +69,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            // The JSON Lines schema lives beside its renderer for the README; it is not a resource.
+            exclude: ["Output/JSONL-SCHEMA.md"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

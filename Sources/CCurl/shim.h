@@ -37,6 +37,10 @@ static inline CURLcode hark_curl_easy_setopt_header_function(
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, function);
 }
 
+static inline CURLcode hark_curl_easy_setopt_xferinfo_function(CURL *handle, curl_xferinfo_callback function) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, function);
+}
+
 static inline CURLcode hark_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -83,3 +83,59 @@ package enum CommandRunner {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// A command started in the background, for tests that signal it (Ctrl-C) while it runs.
+package final class RunningCommand: @unchecked Sendable {
+    // @unchecked: the pipes' data is read once after exit; Process does its own locking.
+    private let process: Process
+    private let out = Pipe()
+    private let err = Pipe()
+    private var outData = Data()
+    private var errData = Data()
+    private let group = DispatchGroup()
+
+    /// Starts `hark` with `arguments` in an environment without provider keys unless given.
+    package init(harkArguments arguments: [String], environment: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = PackagePaths.harkBinary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in ["DEEPGRAM_API_KEY", "ASSEMBLYAI_API_KEY", "OPENAI_API_KEY", "HARK_PROVIDER", "NO_COLOR"] {
+            env[key] = nil
+        }
+        env["XDG_CONFIG_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("hark-no-config").path
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        group.enter()
+        DispatchQueue.global().async { [self] in
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async { [self] in
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+    }
+
+    /// Sends a signal (SIGINT for Ctrl-C).
+    package func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for exit (killing the process after `timeout` seconds) and returns what it printed.
+    package func wait(timeout: Double = 60) -> CommandResult {
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            group.wait()
+        }
+        process.waitUntilExit()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}

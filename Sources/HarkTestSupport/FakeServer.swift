@@ -71,6 +71,10 @@ package final class FakeServer: @unchecked Sendable {
     package func stop() -> String {
         if process.isRunning {
             process.terminate()
+            // A fake that ignores SIGTERM must not hang the suite.
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         return String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

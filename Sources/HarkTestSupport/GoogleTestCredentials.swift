@@ -66,40 +66,6 @@ package func writeAuthorizedUser(to url: URL, tokenURI: String? = nil, quotaProj
     try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: url)
 }
 
-/// A test CA and a server certificate for 127.0.0.1 and localhost it signed (openssl CLI).
-package struct TestCertificateAuthority: Sendable {
-    package let caPath: String
-    package let certificatePath: String
-    package let keyPath: String
-
-    package static func make() throws -> TestCertificateAuthority {
-        let directory = try PackagePaths.temporaryDirectory("hark-google-ca")
-        func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
-        let openssl = "/usr/bin/openssl"
-        try runTool(
-            openssl,
-            [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
-                "-days", "2", "-subj", "/CN=hark test CA",
-            ])
-        try runTool(
-            openssl,
-            [
-                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
-                "-subj", "/CN=localhost",
-            ])
-        try Data("subjectAltName=IP:127.0.0.1,DNS:localhost\n".utf8).write(to: URL(fileURLWithPath: file("ext.cnf")))
-        try runTool(
-            openssl,
-            [
-                "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
-                "-CAcreateserial", "-out", file("server.pem"), "-days", "2", "-extfile", file("ext.cnf"),
-            ])
-        return TestCertificateAuthority(
-            caPath: file("ca.pem"), certificatePath: file("server.pem"), keyPath: file("server.key"))
-    }
-}
-
 /// Runs a tool to completion; throws with its stderr when it fails.
 @discardableResult
 package func runTool(_ executable: String, _ arguments: [String]) throws -> Data {

@@ -9,19 +9,26 @@ package struct MemoryAudioSource: AudioSource {
     package var isLive: Bool { false }
     package var duration: Double? { Double(samples.count / format.channels) / Double(format.sampleRate) }
 
-    package init(samples: [Float], sampleRate: Int, channels: Int = 1, blockFrames: Int = 320) {
+    /// Real time per block, to pace delivery (nil: as fast as read).
+    package let pause: Duration?
+
+    package init(samples: [Float], sampleRate: Int, channels: Int = 1, blockFrames: Int = 320, pause: Duration? = nil) {
         self.samples = samples
         self.format = AudioFormat(sampleRate: sampleRate, channels: channels, sampleFormat: .f32le)
         self.blockFrames = blockFrames
+        self.pause = pause
     }
 
     package func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
         let samples = samples
         let format = format
         let step = blockFrames * format.channels
+        let pause = pause
         return AsyncThrowingStream { continuation in
+            let task = Task {
             var index = 0
             while index < samples.count {
+                if let pause { try? await Task.sleep(for: pause) }
                 let end = min(samples.count, index + step)
                 continuation.yield(
                     AudioBlock(
@@ -31,6 +38,8 @@ package struct MemoryAudioSource: AudioSource {
                 index = end
             }
             continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 }

@@ -9,19 +9,20 @@ struct HarkCommand: AsyncParsableCommand {
         abstract: "Live speech-to-text in the terminal: from a microphone, a file or standard input.",
         discussion: """
             Examples:
-              hark                                  listen to the default microphone until Ctrl-C
-              hark speech.wav                       a WAV file, streamed as if live
-              hark --speed max speech.wav           as fast as the provider accepts
-              hark --rate 16000 talk.raw            raw PCM (s16le, mono unless --channels)
-              ffmpeg -i talk.mp3 -f wav - | hark -  anything ffmpeg reads, through stdin
-              hark --format jsonl speech.wav | jq -r 'select(.type=="final") | .text'
-              hark --provider deepgram --model nova-3 --language en speech.wav
+              hark                             the default microphone, until Ctrl-C
+              hark speech.wav                  a WAV file, streamed as if live
+              hark --speed max speech.wav      as fast as the provider accepts
+              hark --rate 16000 talk.raw       raw PCM (s16le, mono unless --channels)
+              ffmpeg -i a.mp3 -f wav - | hark -
+              hark --format jsonl a.wav | jq -r 'select(.type=="final") | .text'
+              hark --provider deepgram --language en -o notes.txt
+              hark devices                     list capture devices
+              hark providers                   what each provider supports
 
-            Keys come from the environment (DEEPGRAM_API_KEY, ASSEMBLYAI_API_KEY, OPENAI_API_KEY,
-            GOOGLE_APPLICATION_CREDENTIALS) or the configuration file, never from a flag. With
-            none, hark uses the offline 'local' recognizer.
+            Keys come from the environment (DEEPGRAM_API_KEY, ASSEMBLYAI_API_KEY, OPENAI_API_KEY, GOOGLE_APPLICATION_CREDENTIALS) or the configuration file, never from a flag. With none, hark uses the offline 'local' recognizer.
             """,
         version: HarkVersion.string,
-        subcommands: [Providers.self, ConfigCommand.self]
+        subcommands: [Transcribe.self, Devices.self, Providers.self, ConfigCommand.self],
+        defaultSubcommand: Transcribe.self
     )
 }

@@ -31,6 +31,11 @@ import threading
 
 import websockets
 
+# A child inherits its parent's blocked signals: Foundation's Process, spawning from a Swift
+# test thread, hands over SIGTERM and SIGINT blocked (measured: SigBlk fffffffe3bfbea27), so
+# FakeServer.stop() would wait forever. Unblock them before relying on them.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+
 
 class Recorder:
     """Appends what a fake received to the record directory; safe across connections."""
@@ -104,8 +109,11 @@ def announce(port):
     print(f"LISTENING {port}", flush=True)
 
 
-def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None):
-    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound."""
+def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None, **serve_options):
+    """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound.
+
+    `serve_options` go to `websockets.serve` as they are (`subprotocols`, `extra_headers`, ...).
+    """
 
     async def main():
         stop = asyncio.get_running_loop().create_future()
@@ -120,6 +128,7 @@ def run_websocket_server(args, handler, process_request=None, max_size=2**24, pi
             max_size=max_size,
             ping_interval=ping_interval,
             compression=None,
+            **serve_options,
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             announce(port)
@@ -143,3 +152,47 @@ def path_of(path):
     from urllib.parse import urlsplit
 
     return urlsplit(path).path
+
+
+# Position-marked test audio ------------------------------------------------------------------
+#
+# Fault tests need transcripts that follow what was *said*, not how many bytes a connection has
+# received, because after a reconnect the client replays audio from an earlier point. Marked
+# audio is 16 kHz s16le whose every 10 ms frame starts with its own index (two samples: the low
+# and high 15 bits); a fake started with --marked reads the index of the first frame a
+# connection receives and plays its script from that point of the input, as a real recognizer
+# would transcribe the replayed speech. The Swift tests build the same audio
+# (`MarkedAudio` in HarkTestSupport).
+
+MARK_FRAME_SAMPLES = 160
+
+
+def marked_frame_index(frame_bytes):
+    """The input frame index written at the start of a marked 10 ms frame."""
+    import struct
+
+    low, high = struct.unpack_from("<hh", frame_bytes, 0)
+    return (low & 0x7FFF) | ((high & 0x7FFF) << 15)
+
+
+def shift_words(script, offset):
+    """Script utterances as seen from input second `offset` on: words (evenly spread over each
+    utterance, as the fakes do) that end after `offset`, moved back by it."""
+    shifted = []
+    for utterance in script:
+        tokens = utterance["text"].split()
+        if not tokens or utterance["end"] <= offset + 1e-6:
+            continue
+        span = (utterance["end"] - utterance["start"]) / len(tokens)
+        kept = [
+            (token, utterance["start"] + index * span, utterance["start"] + (index + 1) * span)
+            for index, token in enumerate(tokens)
+            if utterance["start"] + (index + 1) * span > offset + 1e-6
+        ]
+        start = max(0.0, kept[0][1] - offset)
+        copy = dict(utterance)
+        copy["start"] = round(start, 4)
+        copy["end"] = round(utterance["end"] - offset, 4)
+        copy["text"] = " ".join(token for token, _, _ in kept)
+        shifted.append(copy)
+    return shifted

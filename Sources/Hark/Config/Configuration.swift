@@ -1,29 +1,3 @@
-/// How fast a non-live input is streamed.
-package enum StreamingSpeed: Sendable, Equatable, CustomStringConvertible {
-    /// Paced at this multiple of real time (1: as if live).
-    case paced(Double)
-    /// As fast as the provider accepts.
-    case unlimited
-
-    /// Parses `1`, `2.5`, `max`.
-    package init?(_ text: String) {
-        if text.lowercased() == "max" {
-            self = .unlimited
-        } else if let value = Double(text), value > 0, value.isFinite {
-            self = .paced(value)
-        } else {
-            return nil
-        }
-    }
-
-    package var description: String {
-        switch self {
-        case .paced(let factor): factor == factor.rounded() ? String(Int(factor)) : String(factor)
-        case .unlimited: "max"
-        }
-    }
-}
-
 /// What is written to stdout.
 package enum OutputFormat: String, Sendable, Equatable, CaseIterable {
     case text, jsonl, srt, vtt
@@ -48,13 +22,13 @@ package struct ProviderSettings: Sendable, Equatable {
 package struct Configuration: Sendable, Equatable {
     // Input
     package var device = "default"
-    package var speed = StreamingSpeed.paced(1)
+    package var speed = PacingSpeed.realTime
     package var chunkMilliseconds = 250
 
     // Audio processing
     /// nil: on for a microphone, off for files.
     package var vad: Bool?
-    package var vadLevel = 1
+    package var vadLevel = AudioProcessingOptions.defaultVADLevel
     package var preRollMilliseconds = 300
     package var hangOverMilliseconds = 800
     /// nil: off; 0–3: noise suppression level.
@@ -90,6 +64,8 @@ package struct Configuration: Sendable, Equatable {
     package var retryAttempts: Int?
     package var replaySeconds = 120.0
     package var finishTimeoutSeconds = 10.0
+    /// A provider silent this long while audio flows is treated as gone.
+    package var serverSilenceTimeoutSeconds = 30.0
 
     package init() {}
 

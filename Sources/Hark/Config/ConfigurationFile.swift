@@ -71,7 +71,7 @@ package struct ConfigurationFile: Sendable {
             case "speed":
                 let text: String
                 if case .number(let number) = value { text = String(number) } else { text = try reader.string(value, key) }
-                guard let speed = StreamingSpeed(text) else {
+                guard let speed = PacingSpeed(argument: text) else {
                     throw reader.invalid(key, "must be a positive number or \"max\"")
                 }
                 configuration.speed = speed
@@ -114,6 +114,8 @@ package struct ConfigurationFile: Sendable {
                 configuration.retryAttempts = value == .null ? nil : try reader.integer(value, key, in: 0...1_000_000)
             case "replay_seconds": configuration.replaySeconds = try reader.number(value, key, in: 1...3600)
             case "finish_timeout": configuration.finishTimeoutSeconds = try reader.number(value, key, in: 0.1...600)
+            case "server_silence_timeout":
+                configuration.serverSilenceTimeoutSeconds = try reader.number(value, key, in: 0.5...3600)
             case "providers":
                 guard case .object(let providers) = value else { throw reader.invalid(key, "must be an object") }
                 for (name, settings) in providers {

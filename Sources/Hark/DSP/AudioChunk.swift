@@ -8,11 +8,14 @@ package struct AudioChunk: Sendable, Equatable {
     package var sampleRate: Int
     /// Seconds from the start of the input to the first sample of this chunk.
     package var inputStart: Double
+    /// The voice-activity gate closed after this chunk: no audio follows until the next speech.
+    package var endsSpeech: Bool
 
-    package init(samples: [Int16], sampleRate: Int, inputStart: Double) {
+    package init(samples: [Int16], sampleRate: Int, inputStart: Double, endsSpeech: Bool = false) {
         self.samples = samples
         self.sampleRate = sampleRate
         self.inputStart = inputStart
+        self.endsSpeech = endsSpeech
     }
 
     /// Length in seconds.

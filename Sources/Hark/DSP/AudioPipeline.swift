@@ -1,5 +1,6 @@
 /// The audio path from a source's blocks to the chunks a provider gets: downmix to mono,
-/// resample to the provider's rate, then cut into chunks.
+/// resample to the provider's rate (libsoxr HQ), enhance and gate (WebRTC audio processing and
+/// the voice-activity gate, when `processing` asks for them), then cut into chunks.
 ///
 /// One pipeline serves one run. It is a plain value driven by the session's processing task;
 /// its C-backed stages are microseconds per block, so they run inline, with no thread hop.
@@ -10,17 +11,30 @@ package struct AudioPipeline {
         package var outputRate: Int
         /// Chunk length; 250 ms by default.
         package var chunkDuration: Duration
+        /// Enhancement and the voice-activity gate; all off by default.
+        package var processing: AudioProcessingOptions
 
-        package init(outputRate: Int, chunkDuration: Duration = .milliseconds(250)) {
+        package init(
+            outputRate: Int, chunkDuration: Duration = .milliseconds(250),
+            processing: AudioProcessingOptions = AudioProcessingOptions()
+        ) {
             self.outputRate = outputRate
             self.chunkDuration = chunkDuration
+            self.processing = processing
         }
+    }
+
+    /// The C-backed stages, made on first use so that `init` cannot fail; `validate` reports
+    /// the same errors up front.
+    private struct Stages {
+        var resampler: any Resampler
+        var voice: VoiceProcessingStage
     }
 
     package let inputRate: Int
     package let inputChannels: Int
     package let configuration: Configuration
-    private var resampler: any Resampler
+    private var stages: Stages?
     private var chunker: Chunker
     /// Input timeline position of the first block, and output samples produced since.
     private var origin: Double?
@@ -32,31 +46,72 @@ package struct AudioPipeline {
         self.inputRate = inputRate
         self.inputChannels = inputChannels
         self.configuration = configuration
-        self.resampler = LinearResampler(inputRate: inputRate, outputRate: configuration.outputRate)
         self.chunker = Chunker(sampleRate: configuration.outputRate, chunkDuration: configuration.chunkDuration)
     }
+
+    /// Checks that the stages can be built for these rates and options, before audio flows.
+    /// - Throws: `DSPError` (unsupported rate, option out of range, a C library refusing).
+    package static func validate(inputRate: Int, configuration: Configuration) throws(DSPError) {
+        _ = try makeStages(inputRate: inputRate, configuration: configuration)
+    }
+
+    private static func makeStages(inputRate: Int, configuration: Configuration) throws(DSPError) -> Stages {
+        Stages(
+            resampler: try SoxrResampler(inputRate: inputRate, outputRate: configuration.outputRate),
+            voice: try VoiceProcessingStage(sampleRate: configuration.outputRate, options: configuration.processing))
+    }
+
+    /// What the voice-activity gate did so far (seconds captured, passed, saved); nil when off.
+    package var gateStatistics: GateStatistics? { stages?.voice.gateStatistics }
+
+    /// True while audio flows to the provider.
+    ///
+    /// Always with the gate off; with it on, only while speech and its hang-over last. When
+    /// false the session must send keep-alives itself.
+    package var isSending: Bool { stages?.voice.isSending ?? !configuration.processing.voiceActivityGate }
 
     /// Chunks completed by this block.
     package mutating func process(_ block: AudioBlock) throws -> [AudioChunk] {
         if origin == nil { origin = block.inputStart }
         secondsIn += block.duration
+        // Taken out while in use, so the stages' buffers stay uniquely owned (no copy per block).
+        var stages = try self.stages.take() ?? Self.makeStages(inputRate: inputRate, configuration: configuration)
+        defer { self.stages = stages }
         let mono = Self.downmix(block.samples, channels: block.channels)
-        let resampled = try resampler.process(mono)
-        return place(resampled)
+        let resampled = try stages.resampler.process(mono)
+        return try place(resampled, through: &stages.voice)
     }
 
-    /// What remains at the end of the input: the resampler's tail and the last partial chunk.
+    /// What remains at the end of the input: the resampler's tail, the last partial frame and
+    /// the last partial chunk.
     package mutating func finish() throws -> [AudioChunk] {
-        var chunks = place(try resampler.finish())
+        guard var stages = self.stages.take() else { return chunker.finish() }
+        defer { self.stages = stages }
+        var chunks = try place(try stages.resampler.finish(), through: &stages.voice)
+        for block in stages.voice.finish() {
+            chunks += chunker.append(block.samples, inputStart: block.inputStart)
+        }
         chunks += chunker.finish()
         return chunks
     }
 
-    private mutating func place(_ samples: [Float]) -> [AudioChunk] {
+    private mutating func place(_ samples: [Float], through voice: inout VoiceProcessingStage) throws -> [AudioChunk] {
         guard !samples.isEmpty else { return [] }
         let start = (origin ?? 0) + Double(producedSamples) / Double(configuration.outputRate)
         producedSamples += samples.count
-        return chunker.append(samples, inputStart: start)
+        let block = AudioBlock(samples: samples, sampleRate: configuration.outputRate, channels: 1, inputStart: start)
+        let wasSending = voice.isSending
+        var chunks: [AudioChunk] = []
+        for passed in try voice.process(block) {
+            chunks += chunker.append(passed.samples, inputStart: passed.inputStart)
+        }
+        if wasSending, !voice.isSending {
+            // The gate closed: send the utterance's tail now rather than holding a partial
+            // chunk until the next speech, and mark it so the session can tell the provider.
+            chunks += chunker.finish()
+            if !chunks.isEmpty { chunks[chunks.count - 1].endsSpeech = true }
+        }
+        return chunks
     }
 
     /// Averages the channels of interleaved samples into one.

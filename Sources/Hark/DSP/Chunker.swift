@@ -62,10 +62,11 @@ package struct Chunker {
         return chunk
     }
 
-    /// Float in [-1, 1] to PCM16, rounded and clipped.
+    /// Float in [-1, 1] to PCM16, rounded and clipped. The scale is 32768, the one the
+    /// decoders divide by, so 16-bit input passes through the float pipeline unchanged.
     @inline(__always)
     package static func pcm16(_ sample: Float) -> Int16 {
-        let scaled = (sample * 32767).rounded()
+        let scaled = (sample * 32768).rounded()
         if scaled >= 32767 { return .max }
         if scaled <= -32768 { return .min }
         return Int16(scaled)

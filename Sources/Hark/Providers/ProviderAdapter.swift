@@ -10,7 +10,8 @@ package struct ProviderCapabilities: Sendable, Equatable {
     package var encodings: [AudioEncoding]
     /// Longest session it allows, if any; the session rotates before it.
     package var maxSessionLength: Duration?
-    /// Fastest it accepts audio, in times real time (nil: as fast as it likes).
+    /// Fastest it accepts audio, in times real time, when faster audio is an error (nil: no
+    /// such limit). `--speed` above it is refused, and replays after a reconnect are paced to it.
     package var maxSpeed: Double?
     /// Regions or endpoints worth naming in `hark providers`.
     package var regions: [String]
@@ -176,6 +177,11 @@ package protocol ProviderAdapter: Sendable {
     /// What keeps an idle session open.
     var keepAlive: KeepAlivePolicy { get }
 
+    /// Messages sent when the voice-activity gate closes after speech (no audio will follow
+    /// until the next speech), for providers that would otherwise wait for silence they never
+    /// get: Deepgram's `Finalize`, OpenAI's commit when it detects no turns itself.
+    func speechEndedMessages() -> [WireMessage]
+
     /// Messages that ask the provider to finish: flush its last results and end the session
     /// (Deepgram `Finalize` + `CloseStream`, AssemblyAI `Terminate`). After them the session
     /// reads until the decoder reports `isFinished` or the link closes.
@@ -205,6 +211,8 @@ extension ProviderAdapter {
     package var finishesByHalfClose: Bool { false }
 
     package func openingMessages() -> [WireMessage] { [] }
+
+    package func speechEndedMessages() -> [WireMessage] { [] }
 
     package func makeInProcessLink() throws -> any ProviderLink {
         throw ProviderError.protocolError(

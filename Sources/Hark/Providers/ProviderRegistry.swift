@@ -1,7 +1,14 @@
 /// Every provider hark knows, by `--provider` name. Adding a provider is one line here.
+///
+/// The order matters: with no provider named, hark uses the first cloud provider whose key is
+/// set, so the offline `local` stays last.
 package enum ProviderRegistry {
     package static let adapters: [any ProviderAdapter.Type] = [
+        DeepgramAdapter.self,
+        AssemblyAIAdapter.self,
+        OpenAIAdapter.self,
         GoogleAdapter.self,
+        LocalAdapter.self,
     ]
 
     /// The adapter for a `--provider` name, compared case-insensitively.

@@ -68,7 +68,14 @@ package final class AudioBacklog: Sendable {
                     lostRange = lostRange.map { min($0.lowerBound, range.lowerBound)...range.upperBound } ?? range
                 }
             }
-            if let lostRange { state.lost.append(lostRange) }
+            if let lostRange {
+                // Chunks dropped one after another make one range, not hundreds.
+                if let last = state.lost.last, abs(last.upperBound - lostRange.lowerBound) < 1e-3 {
+                    state.lost[state.lost.count - 1] = last.lowerBound...lostRange.upperBound
+                } else {
+                    state.lost.append(lostRange)
+                }
+            }
             return lostRange
         }
         available.signal()
@@ -136,6 +143,17 @@ package final class AudioBacklog: Sendable {
             state.nextToSend = 0
         }
         room.signal()
+    }
+
+    /// Whether the input has ended (end of file, or a stop request).
+    package var inputHasEnded: Bool { state.withLock { $0.inputEnded } }
+
+    /// The input range still waiting to be sent or acknowledged, if any.
+    package var pendingRange: ClosedRange<Double>? {
+        state.withLock { state in
+            guard let first = state.chunks.first, let last = state.chunks.last else { return nil }
+            return first.inputStart...last.inputEnd
+        }
     }
 
     /// Seconds of audio waiting to be sent or acknowledged.

@@ -24,11 +24,15 @@ package struct SessionOptions: Sendable {
     package var silentServerTimeout: Duration?
     /// A connection that lived this long resets the backoff.
     package var healthyAfter: Duration
+    /// Rotate to a new provider session before this age (from the provider's maximum session
+    /// length): after the first final past 85 % of it, or at 95 % regardless.
+    package var sessionLimit: Duration?
 
     package init(
         backoff: Backoff = Backoff(), replayCapacity: Double = 120, dropsOldestWhenFull: Bool = false,
         finishTimeout: Duration = .seconds(10), readyTimeout: Duration = .seconds(10),
-        silentServerTimeout: Duration? = .seconds(30), healthyAfter: Duration = .seconds(10)
+        silentServerTimeout: Duration? = .seconds(30), healthyAfter: Duration = .seconds(10),
+        sessionLimit: Duration? = nil
     ) {
         self.backoff = backoff
         self.replayCapacity = replayCapacity
@@ -37,6 +41,7 @@ package struct SessionOptions: Sendable {
         self.readyTimeout = readyTimeout
         self.silentServerTimeout = silentServerTimeout
         self.healthyAfter = healthyAfter
+        self.sessionLimit = sessionLimit
     }
 }
 
@@ -194,6 +199,7 @@ package struct TranscriptionSession: Sendable {
         var generation = 0
         while true {
             let started = ContinuousClock.now
+            let finalsBefore = lastFinalEnd.value
             do {
                 try await adapter.prepareCredentials()
                 let request = try adapter.connectionRequest()
@@ -202,16 +208,36 @@ package struct TranscriptionSession: Sendable {
                 try await stream(
                     over: link, backlog: backlog, generation: generation, lastFinalEnd: lastFinalEnd, emit: emit)
                 return
+            } catch is SessionRotation {
+                // Planned: a fresh session before the provider's limit, at once, replaying
+                // what the old one had not finalized. Not a failure, so no backoff.
+                generation += 1
+                backlog.rewind()
+                continue
             } catch {
                 try Task.checkCancellation()
                 let failure = providerError(for: error)
-                if ContinuousClock.now - started >= options.healthyAfter { attempt = 0 }
+                // A connection that lived a while, or got words finalized, was healthy: the
+                // failure after it starts a new series of attempts.
+                if ContinuousClock.now - started >= options.healthyAfter || lastFinalEnd.value > finalsBefore {
+                    attempt = 0
+                }
                 attempt += 1
                 switch RetryPolicy.verdict(for: failure) {
                 case .fail:
                     throw SessionError.providerFailed(failure)
                 case .retry(let after):
-                    guard options.backoff.allows(attempt: attempt) else {
+                    // Once the input has ended (end of file, Ctrl-C), even an unlimited budget
+                    // (a microphone) gets a bounded number of attempts: the user is waiting.
+                    let limit = backlog.inputHasEnded ? min(options.backoff.maxAttempts ?? 5, 5) : options.backoff.maxAttempts
+                    guard limit.map({ attempt <= $0 }) ?? true else {
+                        if let pending = backlog.pendingRange {
+                            emit(
+                                .status(
+                                    .audioLost(
+                                        from: pending.lowerBound, to: pending.upperBound,
+                                        reason: "\(descriptor.displayName) could not be reached to transcribe it")))
+                        }
                         throw SessionError.providerUnavailable(failure, attempts: attempt)
                     }
                     var generator = SystemRandomNumberGenerator()
@@ -247,6 +273,8 @@ package struct TranscriptionSession: Sendable {
         let ready = AsyncSignal()
         let finishSent = AsyncSignal()
         let lastHeard = LockedValue(ContinuousClock.now)
+        let finishSentAt = LockedValue(ContinuousClock.now)
+        let rotation = RotationClock(limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
         let adapter = self.adapter
         let options = self.options
         let makeEncoder = self.makeEncoder
@@ -265,6 +293,7 @@ package struct TranscriptionSession: Sendable {
                             Self.deliver(
                                 event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
                                 replaying: generation > 0, emit: emit)
+                            if case .final = event { rotation.finalArrived() }
                         }
                         if decoder.isFinished { return .finished }
                     }
@@ -272,8 +301,9 @@ package struct TranscriptionSession: Sendable {
                 }
                 group.addTask {
                     try await Self.send(
-                        adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog, timeline: timeline,
-                        ready: ready, lastHeard: lastHeard, options: options)
+                        adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
+                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, options: options)
+                    finishSentAt.withLock { $0 = .now }
                     finishSent.signal()
                     return .finishSent
                 }
@@ -288,8 +318,18 @@ package struct TranscriptionSession: Sendable {
                     switch end {
                     case .finishSent:
                         sentFinish = true
-                    case .finished, .finishTimedOut:
+                    case .finished:
                         group.cancelAll()
+                        backlog.acknowledgeAll()
+                        return
+                    case .finishTimedOut:
+                        group.cancelAll()
+                        // A provider that said nothing at all after the end of the audio is gone,
+                        // not slow: replace it, so the audio it never answered is sent again.
+                        if lastHeard.value < finishSentAt.value {
+                            throw SessionTimeout(
+                                phase: "waiting for the provider's last results: it sent nothing for \(options.finishTimeout) after the end of the audio")
+                        }
                         backlog.acknowledgeAll()
                         return
                     case .closedByProvider:
@@ -317,8 +357,8 @@ package struct TranscriptionSession: Sendable {
     /// The sending half of a connection.
     private static func send(
         adapter: any ProviderAdapter, encoder: consuming any AudioPayloadEncoder, link: any ProviderLink,
-        backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal, lastHeard: LockedValue<ContinuousClock.Instant>,
-        options: SessionOptions
+        backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
+        lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, options: SessionOptions
     ) async throws {
         var encoder = encoder
         if adapter.waitsForReady {
@@ -338,16 +378,30 @@ package struct TranscriptionSession: Sendable {
         }
         var lastAudio = ContinuousClock.now
         var lastKeepAlive = ContinuousClock.now
+        // Providers that refuse audio faster than real time (AssemblyAI's 3007, Google's
+        // OUT_OF_RANGE) get replays paced to their limit, with a short burst allowed.
+        let maxSpeed = type(of: adapter).descriptor.capabilities.maxSpeed
+        let connectionStart = ContinuousClock.now
+        var secondsOnConnection: Double = 0
         var lastInputEnd: Double = 0
         var sentAudio = false
         while true {
             try Task.checkCancellation()
+            if rotation.isDue { throw SessionRotation() }
             switch await backlog.next() {
             case .chunk(let chunk):
+                if let maxSpeed {
+                    let allowed = connectionStart + .milliseconds(Int((secondsOnConnection - 0.5) / maxSpeed * 1000))
+                    if allowed > .now { try await Task.sleep(until: allowed) }
+                }
+                secondsOnConnection += chunk.duration
                 timeline.withLock { $0.append(inputStart: chunk.inputStart, duration: chunk.duration) }
                 let payload = try encoder.encode(chunk)
                 if !payload.isEmpty {
                     for message in adapter.audioMessages(payload) { try await link.send(message) }
+                }
+                if chunk.endsSpeech {
+                    for message in adapter.speechEndedMessages() { try await link.send(message) }
                 }
                 if !sentAudio { lastHeard.withLock { $0 = .now } }
                 sentAudio = true
@@ -419,6 +473,35 @@ package struct TranscriptionSession: Sendable {
             emit(.final(segment))
         }
         backlog.acknowledge(through: segment.end)
+    }
+}
+
+/// Thrown inside a connection to replace it with a fresh provider session before the
+/// provider's own limit ends it.
+struct SessionRotation: Error {}
+
+/// When a connection should be rotated: after a final once it is past 85 % of the provider's
+/// session limit (a clean cut between utterances), or at 95 % whatever is happening.
+final class RotationClock: Sendable {
+    private let started = ContinuousClock.now
+    private let soft: Duration?
+    private let hard: Duration?
+    private let finalPastSoft = LockedValue(false)
+
+    init(limit: Duration?) {
+        soft = limit.map { $0 * 0.85 }
+        hard = limit.map { $0 * 0.95 }
+    }
+
+    /// Called for every final: one past the soft limit makes rotation due.
+    func finalArrived() {
+        guard let soft, ContinuousClock.now - started >= soft else { return }
+        finalPastSoft.withLock { $0 = true }
+    }
+
+    var isDue: Bool {
+        guard let hard else { return false }
+        return finalPastSoft.value || ContinuousClock.now - started >= hard
     }
 }
 

@@ -39,7 +39,7 @@ struct InputOptions: ParsableArguments {
         if let sampleFormat, SampleFormat(rawValue: sampleFormat) == nil {
             throw ValidationError("--sample-format must be one of s16le, s24le, s32le, f32le.")
         }
-        if let speed, StreamingSpeed(speed) == nil {
+        if let speed, PacingSpeed(argument: speed) == nil {
             throw ValidationError("--speed must be a positive number or 'max'.")
         }
         if input == nil, rate != nil || channels != nil || sampleFormat != nil {

@@ -16,7 +16,7 @@ func fakeAdapter(
     all.merge(settings) { $1 }
     return try GoogleAdapter(
         options: ProviderOptions(endpoint: fake.endpoint(scheme: scheme), settings: all),
-        environment: ["GOOGLE_ACCESS_TOKEN": token], tokenClient: UnavailableTokenEndpointClient(),
+        environment: ["GOOGLE_ACCESS_TOKEN": token], tokenClient: CurlTokenEndpointClient(),
         readFile: { _ in nil })
 }
 
@@ -93,15 +93,15 @@ struct GoogleStreamTests {
 
     @Test("TLS with a test CA passed as --cacert; without it the certificate is refused")
     func tls() async throws {
-        let authority = try TestCertificateAuthority.make()
+        let authority = try TestCertificateAuthority()
         let fake = try FakeServer(
             script: "google_speech.py",
             arguments: [
-                "--script", googleScript, "--tls-cert", authority.certificatePath, "--tls-key", authority.keyPath,
+                "--script", googleScript, "--tls-cert", authority.serverCertificate, "--tls-key", authority.serverKey,
             ])
         defer { fake.stop() }
         let adapter = try fakeAdapter(fake, scheme: "https")
-        let result = try await runStream(adapter, seconds: 3, options: LinkOptions(caBundle: authority.caPath))
+        let result = try await runStream(adapter, seconds: 3, options: LinkOptions(caBundle: authority.caCertificate))
         #expect(result.failure == nil)
         #expect(result.finals == ["hello there world", "bye now"])
 

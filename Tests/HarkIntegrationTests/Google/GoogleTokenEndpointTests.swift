@@ -4,24 +4,6 @@ import Testing
 
 @testable import Hark
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// A test-only token client over URLSession, standing in for the libcurl one (not on this branch
-/// yet) so the credential logic meets a real HTTP token endpoint.
-struct URLSessionTokenClient: TokenEndpointClient {
-    func post(url: String, form: [(String, String)]) async throws -> (status: Int, body: [UInt8]) {
-        guard let target = URL(string: url) else { throw LinkFailure.protocolViolation(detail: "bad URL \(url)") }
-        var request = URLRequest(url: target)
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(Self.encode(form: form).utf8)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, [UInt8](data))
-    }
-}
-
 @Suite("Google token endpoint against the fake", .serialized)
 struct GoogleTokenEndpointTests {
     @Test("a service-account JWT verified by the fake endpoint yields a token that opens a stream")
@@ -37,7 +19,7 @@ struct GoogleTokenEndpointTests {
         defer { speech.stop() }
         let adapter = try GoogleAdapter(
             options: ProviderOptions(endpoint: speech.endpoint(scheme: "http")),
-            environment: ["GOOGLE_APPLICATION_CREDENTIALS": account], tokenClient: URLSessionTokenClient())
+            environment: ["GOOGLE_APPLICATION_CREDENTIALS": account], tokenClient: CurlTokenEndpointClient())
         try await adapter.prepareCredentials()
         #expect(try adapter.connectionRequest().headers[header: "authorization"] == "Bearer sa-token")
         let result = try await runStream(adapter, seconds: 3)
@@ -57,7 +39,7 @@ struct GoogleTokenEndpointTests {
         let account = try rewriteTokenURI(other, to: oauth.endpoint(scheme: "http") + "/token")
         let adapter = try GoogleAdapter(
             options: ProviderOptions(), environment: ["GOOGLE_APPLICATION_CREDENTIALS": account],
-            tokenClient: URLSessionTokenClient())
+            tokenClient: CurlTokenEndpointClient())
         await #expect {
             try await adapter.prepareCredentials()
         } throws: { error in
@@ -75,7 +57,7 @@ struct GoogleTokenEndpointTests {
         try writeAuthorizedUser(to: file, tokenURI: oauth.endpoint(scheme: "http") + "/token")
         let adapter = try GoogleAdapter(
             options: ProviderOptions(), environment: ["GOOGLE_APPLICATION_CREDENTIALS": file.path],
-            tokenClient: URLSessionTokenClient())
+            tokenClient: CurlTokenEndpointClient())
         try await adapter.prepareCredentials()
         let request = try adapter.connectionRequest()
         #expect(request.headers[header: "authorization"] == "Bearer user-token")
@@ -86,7 +68,7 @@ struct GoogleTokenEndpointTests {
         try writeAuthorizedUser(to: file, tokenURI: revoked.endpoint(scheme: "http") + "/token")
         let stale = try GoogleAdapter(
             options: ProviderOptions(), environment: ["GOOGLE_APPLICATION_CREDENTIALS": file.path],
-            tokenClient: URLSessionTokenClient())
+            tokenClient: CurlTokenEndpointClient())
         await #expect {
             try await stale.prepareCredentials()
         } throws: { error in

@@ -87,3 +87,14 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("PCM16 round trip")
+struct PCM16RoundTripTests {
+    @Test("every 16-bit value survives decoding to float and chunking back unchanged")
+    func everyValueSurvives() {
+        for value in Int(Int16.min)...Int(Int16.max) {
+            let float = Float(value) * (1 / 32768)
+            #expect(Chunker.pcm16(float) == Int16(value))
+        }
+    }
+}

@@ -139,7 +139,7 @@ struct GoogleAdapterTests {
         let key = try TestServiceAccount.make()
         let adapter = try GoogleAdapter(
             options: ProviderOptions(settings: [:]),
-            environment: ["GOOGLE_APPLICATION_CREDENTIALS": key.path], tokenClient: UnavailableTokenEndpointClient())
+            environment: ["GOOGLE_APPLICATION_CREDENTIALS": key.path], tokenClient: CurlTokenEndpointClient())
         #expect(throws: ProviderError.self) { _ = try adapter.connectionRequest() }
     }
 }

@@ -41,7 +41,7 @@ func googleAdapter(
     return try GoogleAdapter(
         options: ProviderOptions(
             endpoint: endpoint, model: model, encoding: encoding, interimResults: interim, settings: all),
-        environment: ["GOOGLE_ACCESS_TOKEN": "test-token"], tokenClient: UnavailableTokenEndpointClient(),
+        environment: ["GOOGLE_ACCESS_TOKEN": "test-token"], tokenClient: CurlTokenEndpointClient(),
         readFile: { _ in nil })
 }
 

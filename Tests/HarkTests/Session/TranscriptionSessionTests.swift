@@ -93,7 +93,8 @@ func secondsAudio(_ seconds: Int) -> [Float] {
 }
 
 func runSession(
-    seconds: Int, breaks: [Int?], options: SessionOptions = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02))
+    seconds: Int, breaks: [Int?], options: SessionOptions = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02)),
+    pause: Duration? = nil
 ) async throws -> (events: [TranscriptEvent], outcome: SessionOutcome, connections: Int) {
     let links = Mutex(breaks)
     let connections = Mutex(0)
@@ -106,7 +107,7 @@ func runSession(
         },
         makeEncoder: { _ in Linear16Encoder() })
     let events = Mutex<[TranscriptEvent]>([])
-    let source = MemoryAudioSource(samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: 137)
+    let source = MemoryAudioSource(samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: 100, pause: pause)
     let outcome = try await session.run(
         source: source,
         makePipeline: { AudioPipeline(inputRate: 1000, inputChannels: 1, configuration: .init(outputRate: 1000)) },
@@ -142,6 +143,18 @@ struct TranscriptionSessionTests {
         #expect(outcome.summary.reconnects == 2)
         let reconnecting = events.filter { if case .status(.reconnecting) = $0 { true } else { false } }
         #expect(reconnecting.count == 2)
+    }
+
+    @Test("sessions are rotated before the provider's limit without losing or repeating a word")
+    func rotatesBeforeLimit() async throws {
+        // 12 s of audio at 8x real time is 1.5 s of streaming; with a 0.4 s session limit the
+        // session rotates several times.
+        let options = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02), sessionLimit: .milliseconds(400))
+        let (events, outcome, connections) = try await runSession(
+            seconds: 12, breaks: [], options: options, pause: .microseconds(12500))
+        #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
+        #expect(connections >= 3)
+        #expect(outcome.summary.reconnects == 0)
     }
 
     @Test("a provider that keeps failing is given up after the attempt limit")

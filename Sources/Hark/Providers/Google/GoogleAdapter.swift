@@ -38,11 +38,10 @@ package struct GoogleAdapter: ProviderAdapter {
     package init(options: ProviderOptions) throws {
         try self.init(
             options: options, environment: ProcessInfo.processInfo.environment,
-            tokenClient: UnavailableTokenEndpointClient())
+            tokenClient: CurlTokenEndpointClient())
     }
 
-    /// The adapter with an explicit environment and token endpoint client (tests, and the CLI
-    /// once the curl client is wired in).
+    /// The adapter with an explicit environment and token endpoint client (tests use these).
     package init(
         options: ProviderOptions, environment: [String: String], tokenClient: any TokenEndpointClient,
         readFile: @escaping GoogleCredentialLocator.FileReader = GoogleCredentialLocator.diskReader,
@@ -156,18 +155,5 @@ package struct GoogleAdapter: ProviderAdapter {
         // harmless fallback the server would reject with a clear status.
         let bytes: [UInt8]? = try? request.serializedBytes()
         return .binary(bytes ?? [])
-    }
-}
-
-/// Stands in for the libcurl token client until it lands: says what is missing instead of
-/// failing obscurely.
-package struct UnavailableTokenEndpointClient: TokenEndpointClient {
-    package init() {}
-
-    package func post(url: String, form: [(String, String)]) async throws -> (status: Int, body: [UInt8]) {
-        throw LinkFailure.connectFailed(
-            host: EndpointURL.host(of: url),
-            detail: "this build has no HTTPS token client yet; set GOOGLE_ACCESS_TOKEN=$(gcloud auth "
-                + "print-access-token) instead")
     }
 }

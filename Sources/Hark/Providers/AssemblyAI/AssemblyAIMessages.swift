@@ -1,0 +1,141 @@
+import FoundationEssentials
+
+// Wire types of AssemblyAI Universal Streaming v3 (`/v3/ws`), from
+// `shared/protocols/deepgram-assemblyai.md` Part B (B3 client messages, B4 server messages).
+
+/// Every message the AssemblyAI v3 server sends, flattened: one JSON object discriminated by `type`.
+///
+/// A flat struct of optionals rather than an enum of payloads: the server adds fields and message
+/// types over time (`Heartbeat`, `Silence`, `SpeakerRevision`), and unknown ones must be ignored,
+/// not fail the decode.
+struct AssemblyAIServerMessage: Decodable {
+    /// `Begin`, `Turn`, `SpeechStarted`, `Termination`, `Error`, `Warning`, …; nil in the legacy
+    /// bare `{"error": "…"}` form.
+    var type: String?
+
+    // Begin
+    var id: String?
+    /// Unix seconds when the session ends at its length limit.
+    var expiresAt: Int?
+    var configuration: Configuration?
+
+    // Turn
+    var turnOrder: Int?
+    var transcript: String?
+    var words: [Word]?
+    var endOfTurn: Bool?
+    var turnIsFormatted: Bool?
+    var speakerLabel: String?
+    var languageCode: String?
+
+    // SpeechStarted
+    /// Milliseconds from the start of this session's audio.
+    var timestamp: Double?
+
+    // Termination
+    var audioDurationSeconds: Double?
+    var sessionDurationSeconds: Double?
+
+    // Error / Warning
+    var errorCode: Int?
+    var error: String?
+    var warningCode: Int?
+    var warning: String?
+
+    /// The model and mode the server chose, in newer `Begin` messages.
+    struct Configuration: Decodable {
+        var model: String?
+        var mode: String?
+    }
+
+    /// One word of a turn; times are integer milliseconds from the start of the session's audio.
+    struct Word: Decodable {
+        var text: String
+        var start: Double?
+        var end: Double?
+        var confidence: Double?
+        var wordIsFinal: Bool?
+        var speaker: String?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, id, configuration, transcript, words, timestamp, error, warning
+        case expiresAt = "expires_at"
+        case turnOrder = "turn_order"
+        case endOfTurn = "end_of_turn"
+        case turnIsFormatted = "turn_is_formatted"
+        case speakerLabel = "speaker_label"
+        case languageCode = "language_code"
+        case audioDurationSeconds = "audio_duration_seconds"
+        case sessionDurationSeconds = "session_duration_seconds"
+        case errorCode = "error_code"
+        case warningCode = "warning_code"
+    }
+}
+
+extension AssemblyAIServerMessage.Word {
+    enum CodingKeys: String, CodingKey {
+        case text, start, end, confidence, speaker
+        case wordIsFinal = "word_is_final"
+    }
+}
+
+/// The client's text messages (B3).
+///
+/// They are constant JSON, so they are kept as strings.
+package enum AssemblyAIClientMessage {
+    /// Ends the session: the server flushes in-flight turns, sends `Termination`, closes 1000.
+    package static let terminate = #"{"type":"Terminate"}"#
+    /// Ends the current turn now; on Universal-Streaming it drops the in-flight tail word.
+    package static let forceEndpoint = #"{"type":"ForceEndpoint"}"#
+    /// Resets the server's inactivity timer (only meaningful with `inactivity_timeout`).
+    package static let keepAlive = #"{"type":"KeepAlive"}"#
+}
+
+/// Settings `UpdateConfiguration` may change mid-session; nil fields are left out (the server
+/// keeps their current value).
+package struct AssemblyAIConfigurationUpdate: Encodable, Sendable, Equatable {
+    package var endOfTurnConfidenceThreshold: Double?
+    package var minTurnSilence: Int?
+    package var maxTurnSilence: Int?
+    package var vadThreshold: Double?
+    package var formatTurns: Bool?
+    /// Sent as a real JSON array here (unlike the query string, where lists are JSON in a string).
+    package var keytermsPrompt: [String]?
+    package var prompt: String?
+
+    package init(
+        endOfTurnConfidenceThreshold: Double? = nil, minTurnSilence: Int? = nil, maxTurnSilence: Int? = nil,
+        vadThreshold: Double? = nil, formatTurns: Bool? = nil, keytermsPrompt: [String]? = nil, prompt: String? = nil
+    ) {
+        self.endOfTurnConfidenceThreshold = endOfTurnConfidenceThreshold
+        self.minTurnSilence = minTurnSilence
+        self.maxTurnSilence = maxTurnSilence
+        self.vadThreshold = vadThreshold
+        self.formatTurns = formatTurns
+        self.keytermsPrompt = keytermsPrompt
+        self.prompt = prompt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, prompt
+        case endOfTurnConfidenceThreshold = "end_of_turn_confidence_threshold"
+        case minTurnSilence = "min_turn_silence"
+        case maxTurnSilence = "max_turn_silence"
+        case vadThreshold = "vad_threshold"
+        case formatTurns = "format_turns"
+        case keytermsPrompt = "keyterms_prompt"
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("UpdateConfiguration", forKey: .type)
+        try container.encodeIfPresent(endOfTurnConfidenceThreshold, forKey: .endOfTurnConfidenceThreshold)
+        try container.encodeIfPresent(minTurnSilence, forKey: .minTurnSilence)
+        try container.encodeIfPresent(maxTurnSilence, forKey: .maxTurnSilence)
+        try container.encodeIfPresent(vadThreshold, forKey: .vadThreshold)
+        try container.encodeIfPresent(formatTurns, forKey: .formatTurns)
+        try container.encodeIfPresent(keytermsPrompt, forKey: .keytermsPrompt)
+        try container.encodeIfPresent(prompt, forKey: .prompt)
+    }
+}

@@ -1,0 +1,156 @@
+// What Deepgram's failures mean: shared/protocols/deepgram-assemblyai.md A7 (handshake
+// statuses with a JSON body and `dg-request-id`/`dg-error` headers; close codes 1008/1011).
+
+import FoundationEssentials
+
+extension DeepgramAdapter {
+    package func error(for failure: LinkFailure) -> ProviderError {
+        let name = Self.descriptor.displayName
+        switch failure {
+        case .handshakeRejected(let status, let headers, let body):
+            return handshakeError(status: status, headers: headers, body: body)
+        case .closed(let code, let reason):
+            return closeError(code: code, reason: reason)
+        case .connectFailed(let host, let detail):
+            return .unavailable(
+                provider: name,
+                hint: "cannot connect to \(host) (\(detail)). Check the network connection, --endpoint and --proxy")
+        case .tlsFailed(let host, let detail):
+            return .unavailable(
+                provider: name,
+                hint: "TLS with \(host) failed (\(detail)). Check the system clock, --cacert and any "
+                    + "intercepting proxy")
+        case .connectionLost(let detail):
+            return .unavailable(
+                provider: name, hint: "the connection to \(host) broke during the stream (\(detail))")
+        case .timedOut(let phase):
+            return .unavailable(
+                provider: name, hint: "timed out \(phase) with \(host). Check the network connection and --proxy")
+        case .protocolViolation(let detail):
+            return .protocolError(
+                provider: name, hint: "\(detail) from \(host). Check that --endpoint points at a Deepgram server")
+        case .grpcStatus(let code, let message):
+            return .protocolError(
+                provider: name,
+                hint:
+                    "gRPC status \(code) (\(message)) from a WebSocket provider; this is a bug in hark, please report it"
+            )
+        }
+    }
+
+    /// A rejected upgrade: Deepgram's JSON body `{err_code, err_msg, request_id}`, else its
+    /// `dg-error` header, names the cause; `dg-request-id` is what Deepgram support asks for.
+    func handshakeError(status: Int, headers: [HTTPHeader], body: String) -> ProviderError {
+        let name = Self.descriptor.displayName
+        let parsed = try? JSONDecoder().decode(DeepgramHandshakeError.self, from: Data(body.utf8))
+        var cause = [parsed?.errCode, parsed?.errMsg].compactMap { $0 }.joined(separator: ": ")
+        if cause.isEmpty { cause = headers[header: "dg-error"] ?? String(body.prefix(200)) }
+        let requestID = headers[header: "dg-request-id"] ?? parsed?.requestID
+        var what = "HTTP \(status)"
+        if !cause.isEmpty { what += " (\(cause))" }
+        what += " while connecting to \(host)"
+        if let requestID { what += ", request id \(requestID)" }
+        switch status {
+        case 401:
+            return .authenticationFailed(
+                provider: name, hint: "\(what). Set DEEPGRAM_API_KEY to a valid Deepgram API key")
+        case 402:
+            return .permissionDenied(
+                provider: name,
+                hint: "\(what). The Deepgram project is out of credits: add credits or use a key from another project")
+        case 403:
+            return .permissionDenied(
+                provider: name,
+                hint: "\(what). The key's project may not use model '\(model)': choose another --model or use a "
+                    + "key with access to it")
+        case 400:
+            return .invalidRequest(
+                provider: name,
+                hint: "\(what). Check --model '\(model)', --language and --param values (booleans are lowercase "
+                    + "true/false)")
+        case 404:
+            return .invalidRequest(
+                provider: name,
+                hint: "\(what): there is no Deepgram live endpoint at \(Self.path). Check --endpoint")
+        case 429:
+            return .rateLimited(
+                provider: name, retryAfter: Self.retryAfter(headers),
+                hint: "\(what). The project has too many concurrent streams: end other streams or raise its limit")
+        case 500...599:
+            return .serverError(
+                provider: name, hint: "\(what). Deepgram failed on its side; try again in a moment")
+        default:
+            return .protocolError(
+                provider: name, hint: "unexpected \(what). Check --endpoint and --proxy")
+        }
+    }
+
+    /// A close frame during the stream (A7: 1008 DATA-0000 undecodable audio, 1011 NET-0000 no
+    /// result in time, 1011 NET-0001 no data from hark for ~10 s).
+    func closeError(code: Int, reason: String) -> ProviderError {
+        let name = Self.descriptor.displayName
+        let what = reason.isEmpty ? "closed the stream with code \(code)" : "closed the stream with \(code) (\(reason))"
+        switch code {
+        case 1008:
+            return .unsupportedAudio(
+                provider: name,
+                hint: "Deepgram \(what): it could not decode the audio. Check that --encoding matches the audio "
+                    + "(hark declared \(audioDeclaration))")
+        // The real reason names the code only in its link (`https://dpgr.am/net0001`).
+        case 1011 where reason.lowercased().contains("net0001") || reason.contains("NET-0001"):
+            return .serverError(
+                provider: name,
+                hint: "Deepgram \(what): it received no audio or KeepAlive for about 10 s, usually because the "
+                    + "audio input stalled. Check the input if this repeats")
+        case 1011:
+            return .serverError(
+                provider: name,
+                hint: "Deepgram \(what): it produced no result in its time window, which also happens when it "
+                    + "cannot decode the audio. Check --encoding if this repeats")
+        case 1012, 1013:
+            return .serverError(provider: name, hint: "Deepgram \(what): it is restarting or overloaded; try again")
+        case 1000, 1001:
+            return .unavailable(provider: name, hint: "Deepgram \(what) before hark finished the stream")
+        case 1006:
+            return .unavailable(provider: name, hint: "the connection to \(host) broke without a close frame")
+        default:
+            return .serverError(provider: name, hint: "Deepgram \(what)")
+        }
+    }
+
+    /// What hark told Deepgram about the audio, for messages.
+    var audioDeclaration: String {
+        switch audio.encoding {
+        case .opus: "Ogg Opus, no encoding parameter"
+        case .linear16, .mulaw: "encoding=\(audio.encoding.rawValue), sample_rate=\(audio.sampleRate)"
+        }
+    }
+
+    /// `Retry-After` in seconds; the HTTP-date form is not used by Deepgram and reads as nil.
+    static func retryAfter(_ headers: [HTTPHeader]) -> Double? {
+        guard let value = headers[header: "retry-after"] else { return nil }
+        return Double(value.filter { !$0.isWhitespace })
+    }
+}
+
+/// What a Deepgram `Error` frame means (A4): thrown by the decoder, ending the stream.
+func deepgramStreamError(_ message: DeepgramErrorMessage) -> ProviderError {
+    let name = DeepgramAdapter.descriptor.displayName
+    let text = [message.variant, message.code, message.description].compactMap { $0 }.joined(separator: ": ")
+    if message.variant == "SchemaError" {
+        // The offending message is left out: it is hark's own text and says nothing new.
+        return .protocolError(
+            provider: name,
+            hint: "Deepgram could not parse a control message hark sent (\(text)); this is a bug in hark, "
+                + "please report it")
+    }
+    if text.contains("DATA-0000") {
+        return .unsupportedAudio(
+            provider: name, hint: "Deepgram reported \(text): it could not decode the audio. Check --encoding")
+    }
+    if text.contains("INVALID_AUTH") {
+        return .authenticationFailed(
+            provider: name, hint: "Deepgram reported \(text). Set DEEPGRAM_API_KEY to a valid Deepgram API key")
+    }
+    return .serverError(provider: name, hint: "Deepgram reported an error during the stream: \(text)")
+}

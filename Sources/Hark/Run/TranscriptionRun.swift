@@ -1,0 +1,221 @@
+/// A run that has been checked and opened: the source is open, the provider chosen and its
+/// options validated, so everything the user can get wrong has failed before audio flows.
+package struct PreparedRun: Sendable {
+    package let request: RunRequest
+    package let source: any AudioSource
+    package let adapter: any ProviderAdapter
+    package let pipeline: AudioPipeline.Configuration
+    package let session: SessionOptions
+    package let linkOptions: LinkOptions
+    /// True when no provider was named and none had a key: the offline recognizer is used.
+    package let fellBackToLocal: Bool
+    /// Non-fatal findings from the source (truncation), read once the run has ended.
+    package let sourceWarnings: AudioSourceWarnings?
+
+    package var descriptor: ProviderDescriptor { type(of: adapter).descriptor }
+}
+
+/// What a finished run reports to the command line.
+package struct RunResult: Sendable {
+    package var outcome: SessionOutcome
+    /// Source findings that did not stop the run (truncation), for stderr.
+    package var warnings: [AudioSourceError]
+    /// The reader of stdout went away (`hark | head -1`): end quietly.
+    package var outputClosed: Bool
+}
+
+/// Builds and runs one transcription: source → pipeline → session → renderers.
+package enum TranscriptionRun {
+    /// Opens the input and checks the provider and options.
+    package static func prepare(_ request: RunRequest, onNotice: (@Sendable (String) -> Void)? = nil) async throws
+        -> PreparedRun
+    {
+        let configuration = request.configuration
+        let choice = try ProviderSelection.choose(configuration: configuration, environment: request.environment)
+        let descriptor = choice.adapter.descriptor
+        let isLive: Bool
+        if case .microphone = request.input { isLive = true } else { isLive = false }
+        let options = ProviderSelection.options(
+            for: descriptor, configuration: configuration, environment: request.environment,
+            interimResults: true)
+        let adapter = try choice.adapter.init(options: options)
+
+        if case .times(let factor) = configuration.speed, !isLive, let limit = descriptor.capabilities.maxSpeed,
+            factor > limit
+        {
+            throw ConfigurationError.invalidSetting(
+                setting: "--speed",
+                message:
+                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; use --speed \(limit) or lower")
+        }
+        if case .unlimited = configuration.speed, !isLive, let limit = descriptor.capabilities.maxSpeed {
+            throw ConfigurationError.invalidSetting(
+                setting: "--speed",
+                message:
+                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; 'max' would break its stream limits")
+        }
+
+        let pipeline = AudioPipeline.Configuration(
+            outputRate: adapter.audio.sampleRate,
+            chunkDuration: .milliseconds(configuration.chunkMilliseconds),
+            processing: AudioProcessingOptions(configuration: configuration, sourceIsLive: isLive))
+
+        let source: any AudioSource
+        var warnings: AudioSourceWarnings?
+        switch request.input {
+        case .microphone(let device):
+            var captureNotice: (@Sendable (CaptureNotice) -> Void)?
+            if let onNotice {
+                captureNotice = { notice in onNotice(notice.description) }
+            }
+            source = try ALSACapture(
+                device: device, preferredRate: adapter.audio.sampleRate, onNotice: captureNotice)
+        case .file(let path):
+            let file = try await FileAudioSource.open(path: path, rawFormat: request.rawFormat)
+            warnings = file.warnings
+            source = Self.paced(file, speed: configuration.speed)
+        case .standardInput:
+            let file = try await FileAudioSource.open(
+                path: FileAudioSource.standardInputPath, rawFormat: request.rawFormat)
+            warnings = file.warnings
+            source = Self.paced(file, speed: configuration.speed)
+        }
+        try AudioPipeline.validate(inputRate: source.format.sampleRate, configuration: pipeline)
+
+        let session = SessionOptions(
+            backoff: Backoff(
+                base: configuration.retryBaseSeconds, cap: configuration.retryCapSeconds,
+                maxAttempts: configuration.retryAttempts ?? (isLive ? nil : 5)),
+            replayCapacity: configuration.replaySeconds, dropsOldestWhenFull: isLive,
+            finishTimeout: .milliseconds(Int(configuration.finishTimeoutSeconds * 1000)),
+            silentServerTimeout: .milliseconds(Int(configuration.serverSilenceTimeoutSeconds * 1000)))
+        let linkOptions = LinkOptions(
+            proxy: configuration.proxy, caBundle: configuration.caBundle,
+            connectTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)))
+        return PreparedRun(
+            request: request, source: source, adapter: adapter, pipeline: pipeline, session: session,
+            linkOptions: linkOptions, fellBackToLocal: choice.fellBackToLocal, sourceWarnings: warnings)
+    }
+
+    private static func paced(_ source: FileAudioSource, speed: PacingSpeed) -> any AudioSource {
+        PacedAudioSource(source, speed: speed)
+    }
+
+    /// Opens the right link for a provider's transport.
+    package static func linkOpener(options: LinkOptions) -> LinkOpener {
+        { adapter, request in
+            switch type(of: adapter).descriptor.transport {
+            case .webSocket:
+                return try await WebSocketLink.connect(request, options: options)
+            case .inProcess:
+                return try adapter.makeInProcessLink()
+            case .grpc:
+                throw ProviderError.unavailable(
+                    provider: type(of: adapter).descriptor.displayName, hint: "gRPC transport is not built in")
+            }
+        }
+    }
+
+    /// Renders events until the session ends; a reader that went away stops the run quietly.
+    private static func render(
+        _ events: AsyncStream<TranscriptEvent>, prepared: PreparedRun, stop: StopRequest,
+        outputClosed: LockedValue<Bool>, diagnostics: @escaping @Sendable (String) -> Void
+    ) async throws {
+        var output = try OutputSet(prepared: prepared)
+        for await event in events {
+            do {
+                try output.render(event, diagnostics: diagnostics)
+            } catch OutputError.readerClosed {
+                // `hark | head -1`: the reader has what it wanted; stop quietly.
+                outputClosed.withLock { $0 = true }
+                stop.request()
+                return
+            }
+        }
+        try output.finish()
+    }
+
+    /// Runs a prepared transcription until the input ends or `stop` is requested.
+    /// - Parameter diagnostics: receives lines for stderr (status, notices).
+    package static func run(
+        _ prepared: PreparedRun, stop: StopRequest, diagnostics: @escaping @Sendable (String) -> Void
+    ) async throws -> RunResult {
+        let request = prepared.request
+        let configuration = request.configuration
+        let adapter = prepared.adapter
+        let pipelineConfiguration = prepared.pipeline
+        let format = prepared.source.format
+        let session = TranscriptionSession(
+            adapter: adapter, options: prepared.session, openLink: linkOpener(options: prepared.linkOptions),
+            makeEncoder: { requirements in
+                try makePayloadEncoder(
+                    requirements.encoding, sampleRate: requirements.sampleRate, bitrate: configuration.bitrate)
+            })
+        let (events, continuation) = AsyncStream.makeStream(of: TranscriptEvent.self)
+        let outputClosed = LockedValue(false)
+
+        let runSource = prepared.source
+        let recorder = try configuration.saveAudio.map {
+            try WAVFileWriter(path: $0, sampleRate: format.sampleRate, channels: format.channels)
+        }
+        defer {
+            if let recorder, let failure = recorder.close() {
+                diagnostics("hark: could not write all of \(recorder.path): \(failure)")
+            }
+        }
+        let isFile = !runSource.isLive
+        let monitor = InputMonitor(
+            showMeter: configuration.meter && request.stderrIsTerminal,
+            showProgress: isFile && request.stderrIsTerminal && !request.stdoutIsTerminal,
+            watchSilence: runSource.isLive, duration: runSource.duration, hint: diagnostics)
+        let observe: @Sendable (AudioBlock) -> Void = { block in
+            recorder?.append(block)
+            if monitor.isActive { monitor.observe(block) }
+        }
+        let makePipeline: @Sendable () throws -> AudioPipeline = {
+            AudioPipeline(
+                inputRate: format.sampleRate, inputChannels: format.channels, configuration: pipelineConfiguration)
+        }
+        let statusLines: @Sendable (String) -> Void = { line in
+            monitor.clearLine()
+        if let capture = runSource as? ALSACapture {
+            let counters = capture.counters
+            if counters.overruns > 0 || counters.droppedBlocks > 0 || counters.suspensions > 0 {
+                let dropped = Double(counters.droppedFrames) / Double(max(format.sampleRate, 1))
+                diagnostics(
+                    "hark: capture from '\(capture.device)': \(counters.overruns) overrun(s), \(counters.suspensions) suspension(s), \(counters.droppedBlocks) block(s) (\(Int(dropped * 1000)) ms) dropped because processing fell behind")
+            }
+        }
+            diagnostics(line)
+        }
+
+        let outcome: SessionOutcome?
+        do {
+            outcome = try await withThrowingTaskGroup(of: SessionOutcome?.self) { group in
+                group.addTask {
+                    defer { continuation.finish() }
+                    return try await session.run(
+                        source: runSource, makePipeline: makePipeline, stop: stop,
+                        emit: { continuation.yield($0) }, observe: observe)
+                }
+                group.addTask {
+                    try await Self.render(
+                        events, prepared: prepared, stop: stop, outputClosed: outputClosed, diagnostics: statusLines)
+                    return nil
+                }
+                var outcome: SessionOutcome?
+                while let result = try await group.next() {
+                    if let result { outcome = result }
+                    if outputClosed.value { group.cancelAll() }
+                }
+                return outcome
+            }
+        } catch where outputClosed.value {
+            outcome = nil
+        }
+        monitor.clearLine()
+        return RunResult(
+            outcome: outcome ?? SessionOutcome(summary: SessionSummary(), sourceError: nil, lostRanges: []),
+            warnings: prepared.sourceWarnings?.all ?? [], outputClosed: outputClosed.value)
+    }
+}
