@@ -110,8 +110,7 @@ package enum TranscriptionRun {
             case .inProcess:
                 return try adapter.makeInProcessLink()
             case .grpc:
-                throw ProviderError.unavailable(
-                    provider: type(of: adapter).descriptor.displayName, hint: "gRPC transport is not built in")
+                return try await GRPCStreamLink.connect(request, options: options)
             }
         }
     }
