@@ -157,6 +157,11 @@ package protocol ProviderAdapter: Sendable {
     /// What the pipeline must produce for this provider.
     var audio: AudioRequirements { get }
 
+    /// Obtains what `connectionRequest()` needs that takes I/O (an OAuth access token); the
+    /// session calls it before every `connectionRequest()`. Most providers keep the default.
+    /// - Throws: `ProviderError` saying what to fix.
+    func prepareCredentials() async throws
+
     /// URL and headers for a new connection (credentials included, never logged).
     func connectionRequest() throws -> ConnectionRequest
 
@@ -182,6 +187,10 @@ package protocol ProviderAdapter: Sendable {
     /// reads until the decoder reports `isFinished` or the link closes.
     func finishMessages() -> [WireMessage]
 
+    /// True when the provider finishes on the link's clean close rather than on a message (gRPC
+    /// half-close): the session closes the link after the finish messages and reads on.
+    var finishesByHalfClose: Bool { get }
+
     /// A fresh decoder for one connection.
     func makeDecoder() -> any TranscriptDecoder
 
@@ -196,6 +205,10 @@ extension ProviderAdapter {
     package var waitsForReady: Bool { false }
 
     package var keepAlive: KeepAlivePolicy { .none }
+
+    package func prepareCredentials() async throws {}
+
+    package var finishesByHalfClose: Bool { false }
 
     package func openingMessages() -> [WireMessage] { [] }
 

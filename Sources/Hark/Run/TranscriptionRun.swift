@@ -113,8 +113,10 @@ package enum TranscriptionRun {
             case .inProcess:
                 return try adapter.makeInProcessLink()
             case .grpc:
+                // The gRPC transport is parked out of the main binary (see Package.swift).
                 throw ProviderError.unavailable(
-                    provider: type(of: adapter).descriptor.displayName, hint: "gRPC transport is not built in")
+                    provider: type(of: adapter).descriptor.displayName,
+                    hint: "this build of hark has no gRPC transport")
             }
         }
     }

@@ -201,6 +201,7 @@ package struct TranscriptionSession: Sendable {
             let started = ContinuousClock.now
             let finalsBefore = lastFinalEnd.value
             do {
+                try await adapter.prepareCredentials()
                 let request = try adapter.connectionRequest()
                 let link = try await openLink(adapter, request)
                 emit(.status(.connected(provider: descriptor.name, requestID: nil)))
@@ -460,6 +461,7 @@ package struct TranscriptionSession: Sendable {
                     for message in adapter.audioMessages(tail) { try await link.send(message) }
                 }
                 for message in adapter.finishMessages() { try await link.send(message) }
+                if adapter.finishesByHalfClose { await link.close() }
                 return
             }
         }

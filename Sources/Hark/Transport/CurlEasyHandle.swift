@@ -11,7 +11,7 @@ import CCurl
 /// CURLE_NOT_BUILT_IN, measured), so hark frames RFC 6455 itself over this raw stream. A handle
 /// must stay on one thread: the class is not Sendable and moves to its connection's thread.
 package final class CurlEasyHandle {
-    private let handle: UnsafeMutableRawPointer
+    let handle: UnsafeMutableRawPointer
     /// `CURLOPT_ERRORBUFFER`: libcurl writes the precise reason here (the TLS verify error text).
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -136,7 +136,7 @@ package final class CurlEasyHandle {
         return .transferred(received)
     }
 
-    private func check(_ code: CURLcode) throws(CurlCode) {
+    func check(_ code: CURLcode) throws(CurlCode) {
         guard code != CURLE_OK else { return }
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail

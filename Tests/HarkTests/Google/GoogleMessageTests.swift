@@ -1,0 +1,165 @@
+import Foundation
+import SwiftProtobuf
+import Testing
+
+@testable import Hark
+
+/// Hex test vectors from the protocol notes (produced by Google's own Python serializer).
+enum GoogleVectors {
+    static let recognizer = "projects/my-proj/locations/us/recognizers/_"
+    static let configRequest =
+        "1a2b70726f6a656374732f6d792d70726f6a2f6c6f636174696f6e732f75732f7265636f676e697a6572732f5f32250a1d1202"
+        + "20014207080110807d18014a0763686972705f335205656e2d5553120408011001"
+    static let audioRequest = "2a0401000200"
+    static let interimResponse =
+        "32240a0d0a0b68656c6c6f20776f726c641d6666663f22070801108084af5f3205656e2d7573"
+    static let eventResponse = "18023a061080f0f0e401"
+    static let finalResponse =
+        "2a043202080232280a130a0c48656c6c6f20776f726c642e151f856b3f1001220808011080cab5ee013205656e2d7573"
+}
+
+func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+func bytes(hex: String) -> [UInt8] {
+    var result: [UInt8] = []
+    var index = hex.startIndex
+    while index < hex.endIndex {
+        let next = hex.index(index, offsetBy: 2)
+        result.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+        index = next
+    }
+    return result
+}
+
+/// Adapter options that need no credential file: a pasted access token and a project.
+func googleAdapter(
+    settings: [String: String] = [:], model: String? = nil, encoding: AudioEncoding? = nil,
+    interim: Bool = true, endpoint: String? = nil
+) throws -> GoogleAdapter {
+    var all = ["project": "my-proj"]
+    all.merge(settings) { $1 }
+    return try GoogleAdapter(
+        options: ProviderOptions(
+            endpoint: endpoint, model: model, encoding: encoding, interimResults: interim, settings: all),
+        environment: ["GOOGLE_ACCESS_TOKEN": "test-token"], tokenClient: CurlTokenEndpointClient(),
+        readFile: { _ in nil })
+}
+
+@Suite("Google v2 messages")
+struct GoogleMessageTests {
+    @Test("the generated messages encode the config request exactly as Google's serializer does")
+    func configVector() throws {
+        var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
+        request.recognizer = GoogleVectors.recognizer
+        var config = Google_Cloud_Speech_V2_RecognitionConfig()
+        var decoding = Google_Cloud_Speech_V2_ExplicitDecodingConfig()
+        decoding.encoding = .linear16
+        decoding.sampleRateHertz = 16_000
+        decoding.audioChannelCount = 1
+        config.explicitDecodingConfig = decoding
+        config.model = "chirp_3"
+        config.languageCodes = ["en-US"]
+        config.features.enableAutomaticPunctuation = true
+        request.streamingConfig.config = config
+        request.streamingConfig.streamingFeatures.enableVoiceActivityEvents = true
+        request.streamingConfig.streamingFeatures.interimResults = true
+        let encoded: [UInt8] = try request.serializedBytes()
+        #expect(hex(encoded) == GoogleVectors.configRequest)
+    }
+
+    @Test("the adapter's first message is the vector plus word time offsets")
+    func adapterConfigMessage() throws {
+        let adapter = try googleAdapter()
+        // Same as the vector, with features.enable_word_time_offsets (10 01) and the two
+        // enclosing lengths two bytes longer.
+        let expected =
+            "1a2b70726f6a656374732f6d792d70726f6a2f6c6f636174696f6e732f75732f7265636f676e697a6572732f5f32270a1f1204"
+            + "100120014207080110807d18014a0763686972705f335205656e2d5553120408011001"
+        #expect(adapter.openingMessages() == [.binary(bytes(hex: expected))])
+    }
+
+    @Test("an audio message carries only the audio field")
+    func audioVector() throws {
+        let adapter = try googleAdapter()
+        #expect(adapter.audioMessages([1, 0, 2, 0]) == [.binary(bytes(hex: GoogleVectors.audioRequest))])
+    }
+
+    @Test("the interim vector decodes to interim text ending at 1.2 s")
+    func interimVector() throws {
+        var decoder = GoogleTranscriptDecoder()
+        let events = try decoder.decode(.binary(bytes(hex: GoogleVectors.interimResponse)))
+        #expect(events == [.interim(TranscriptSegment(text: "hello world", start: 0, end: 1.2))])
+    }
+
+    @Test("the speech event vector decodes to speech started at 0.48 s")
+    func eventVector() throws {
+        var decoder = GoogleTranscriptDecoder()
+        #expect(try decoder.decode(.binary(bytes(hex: GoogleVectors.eventResponse))) == [.speechStarted(at: 0.48)])
+    }
+
+    @Test("the final vector decodes to one final with its confidence, ending at 1.5 s")
+    func finalVector() throws {
+        var decoder = GoogleTranscriptDecoder()
+        let events = try decoder.decode(.binary(bytes(hex: GoogleVectors.finalResponse)))
+        let segment = try #require(events.first.flatMap { if case .final(let s) = $0 { s } else { nil } })
+        #expect(events.count == 1)
+        #expect(segment.text == "Hello world.")
+        #expect(segment.start == 0 && segment.end == 1.5)
+        #expect(abs((segment.confidence ?? 0) - 0.92) < 1e-6)
+    }
+
+    @Test("a later final starts where the previous final ended; interims are the concatenation of the latest response")
+    func decoderTimeline() throws {
+        var decoder = GoogleTranscriptDecoder()
+        _ = try decoder.decode(.binary(bytes(hex: GoogleVectors.finalResponse)))
+        var response = Google_Cloud_Speech_V2_StreamingRecognizeResponse()
+        var first = Google_Cloud_Speech_V2_StreamingRecognitionResult()
+        first.alternatives = [.with { $0.transcript = "to be" }]
+        first.stability = 0.9
+        first.resultEndOffset = .with { $0.seconds = 2 }
+        var second = first
+        second.alternatives = [.with { $0.transcript = " or not to be" }]
+        second.stability = 0.01
+        response.results = [first, second]
+        let interims = try decoder.decode(.binary(try response.serializedBytes()))
+        #expect(interims == [.interim(TranscriptSegment(text: "to be or not to be", start: 1.5, end: 2))])
+
+        var final = Google_Cloud_Speech_V2_StreamingRecognitionResult()
+        final.isFinal = true
+        final.resultEndOffset = .with { $0.seconds = 3 }
+        final.alternatives = [
+            .with {
+                $0.transcript = "to be or not"
+                $0.words = [
+                    .with {
+                        $0.word = "to"
+                        $0.startOffset = .with {
+                            $0.seconds = 1
+                            $0.nanos = 600_000_000
+                        }
+                        $0.endOffset = .with { $0.seconds = 2 }
+                    }
+                ]
+            }
+        ]
+        var finalResponse = Google_Cloud_Speech_V2_StreamingRecognizeResponse()
+        finalResponse.results = [final]
+        finalResponse.metadata.requestID = "req-1"
+        let events = try decoder.decode(.binary(try finalResponse.serializedBytes()))
+        #expect(events.first == .metadata(requestID: "req-1", detail: nil))
+        let segment = try #require(events.last.flatMap { if case .final(let s) = $0 { s } else { nil } })
+        #expect(segment.start == 1.5 && segment.end == 3)
+        #expect(segment.words == [TranscriptWord(text: "to", start: 1.6, end: 2)])
+    }
+
+    @Test("SPEECH_ACTIVITY_END becomes an utterance end; garbage is a protocol error")
+    func eventsAndGarbage() throws {
+        var decoder = GoogleTranscriptDecoder()
+        var response = Google_Cloud_Speech_V2_StreamingRecognizeResponse()
+        response.speechEventType = .speechActivityEnd
+        response.speechEventOffset = .with { $0.seconds = 4 }
+        #expect(try decoder.decode(.binary(try response.serializedBytes())) == [.utteranceEnd(at: 4)])
+        #expect(throws: ProviderError.self) { try decoder.decode(.binary([0xFF, 0xFF, 0xFF])) }
+        #expect(throws: ProviderError.self) { try decoder.decode(.text("{}")) }
+    }
+}
