@@ -93,6 +93,27 @@ extension PocketSphinxSuites {
             await link.abort()
         }
 
+        @Test("end_utterance (the gate closed) delivers the final at once, and the stream goes on")
+        func endUtteranceDeliversFinal() async throws {
+            let link = LocalRecognizerLink(models: .debianEnglish)
+            let samples = Array(try SpeechCorpus.goForward().samples.prefix(37_000))
+            try await link.send(.binary(bytes(samples)))
+            try await link.send(.text(LocalRecognizerControl.endUtteranceText))
+            try await link.send(.binary(bytes(samples)))
+            try await link.send(.text(LocalRecognizerControl.finishText))
+            var decoder = LocalTranscriptDecoder()
+            var finals: [String] = []
+            for try await message in link.inbound {
+                for event in try decoder.decode(message) {
+                    if case .final(let segment) = event { finals.append(segment.text) }
+                }
+                if decoder.isFinished { break }
+            }
+            #expect(finals.count == 2, "\(finals)")
+            #expect(finals.allSatisfy { $0.hasPrefix("go forward") }, "\(finals)")
+            await link.abort()
+        }
+
         @Test("abort ends inbound at once and refuses further audio")
         func abortEndsInbound() async throws {
             let link = LocalRecognizerLink(models: .debianEnglish)

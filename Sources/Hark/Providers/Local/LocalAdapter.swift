@@ -95,6 +95,9 @@ package struct LocalAdapter: ProviderAdapter {
 
     package func finishMessages() -> [WireMessage] { [.text(LocalRecognizerControl.finishText)] }
 
+    /// The gate closed: PocketSphinx hears no silence to end the utterance on, so say it ended.
+    package func speechEndedMessages() -> [WireMessage] { [.text(LocalRecognizerControl.endUtteranceText)] }
+
     package func makeDecoder() -> any TranscriptDecoder { LocalTranscriptDecoder() }
 
     package func makeInProcessLink() throws -> any ProviderLink { LocalRecognizerLink(models: models) }

@@ -52,6 +52,8 @@ package struct LocalRecognizerControl: Codable, Sendable, Equatable {
     package enum Kind: String, Codable, Sendable {
         /// End the open utterance, deliver its final, then report `finished`.
         case finish
+        /// End the open utterance and deliver its final; the stream goes on.
+        case endUtterance = "end_utterance"
     }
 
     package var type: Kind
@@ -62,4 +64,7 @@ package struct LocalRecognizerControl: Codable, Sendable, Equatable {
 
     /// `{"type":"finish"}`, spelled out so the adapter needs no encoder to build it.
     package static let finishText = #"{"type":"finish"}"#
+
+    /// `{"type":"end_utterance"}`, sent when the voice-activity gate closes.
+    package static let endUtteranceText = #"{"type":"end_utterance"}"#
 }

@@ -14,6 +14,8 @@ package final class LocalRecognizerInbox: Sendable {
         case audio([UInt8])
         /// End the open utterance and report `finished`.
         case finish
+        /// End the open utterance (speech ended: the gate closed); more audio may follow.
+        case endUtterance
         /// Finish, then end the inbound stream and the thread.
         case close
         /// End the thread at once.
@@ -72,7 +74,7 @@ package final class LocalRecognizerInbox: Sendable {
             case .close:
                 guard !state.isClosed else { return (false, [CheckedContinuation<Void, any Error>]()) }
                 state.queue.append(.close)
-            case .finish, .audio:
+            case .finish, .endUtterance, .audio:
                 guard !state.isClosed else { return (false, []) }
                 state.queue.append(command)
                 if case .audio = command { state.audioEntries += 1 }

@@ -9,9 +9,10 @@ import FoundationEssentials
 /// utterance and reports `finished`; `close()` does the same, then ends `inbound`.
 package final class LocalRecognizerLink: ProviderLink {
     /// How long the audio may pause in the middle of speech before the utterance is ended: the
-    /// detector only hears speech end in audio it is given, and a closed voice-activity gate sends
-    /// none.
-    package static let audioGap: Duration = .seconds(1)
+    /// detector only hears speech end in audio it is given. A closing voice-activity gate says so
+    /// at once (`end_utterance`); this is the fallback for audio that just stops, long enough that
+    /// a loaded machine's scheduling pauses do not cut an utterance in two.
+    package static let audioGap: Duration = .seconds(3)
 
     package let inbound: AsyncThrowingStream<WireMessage, any Error>
     private let inbox: LocalRecognizerInbox
@@ -55,6 +56,7 @@ package final class LocalRecognizerLink: ProviderLink {
             }
             switch control.type {
             case .finish: inbox.sendControl(.finish)
+            case .endUtterance: inbox.sendControl(.endUtterance)
             }
         }
     }
@@ -113,6 +115,8 @@ package final class LocalRecognizerLink: ProviderLink {
                 case .finish:
                     emit(try recognition.endUtterance())
                     emit([LocalRecognizerMessage(type: .finished)])
+                case .endUtterance:
+                    emit(try recognition.endUtterance())
                 case .close:
                     emit(try recognition.endUtterance())
                     emit([LocalRecognizerMessage(type: .finished)])
