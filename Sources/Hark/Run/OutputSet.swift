@@ -1,11 +1,18 @@
 /// The renderers of one run: the transcript on stdout (the live view on a terminal, the chosen
 /// format on a pipe), an optional copy in the chosen format in `-o FILE`, and status lines for
 /// stderr.
+///
+/// Status lines go through here, on the rendering task, because the live view redraws its
+/// interim in place: a line written to the same terminal by another task would land in the
+/// middle of it, and the next redraw would erase it. Here the interim is taken back first and
+/// drawn again by the next event.
 struct OutputSet {
     private var primary: any TranscriptRenderer
     private var file: (any TranscriptRenderer)?
     private let provider: String
     private let jsonOnStdout: Bool
+    /// Stdout shows the live view and stderr is a terminal too (most likely the same one).
+    private let statusLinesShareTerminal: Bool
 
     init(prepared: PreparedRun) throws {
         let request = prepared.request
@@ -14,6 +21,10 @@ struct OutputSet {
         self.provider = provider
         let stdout = OutputSink.standardOutput()
         let interim = configuration.interim ?? false
+        // With -o the terminal keeps the live view; otherwise only the text format has one.
+        let primaryIsLiveView =
+            request.stdoutIsTerminal && (configuration.outputFile != nil || configuration.format == .text)
+        statusLinesShareTerminal = primaryIsLiveView && request.stderrIsTerminal
         if let path = configuration.outputFile {
             // The file gets the chosen format; the terminal keeps the live view.
             let sink = try configuration.appendOutput ? OutputSink.append(path: path) : OutputSink.create(path: path)
@@ -39,6 +50,10 @@ struct OutputSet {
         switch format {
         case .text:
             if liveView {
+                if let columns = request.terminalColumns {
+                    return TerminalRenderer(
+                        sink: sink, columns: columns, color: configuration.color, timestamps: configuration.timestamps)
+                }
                 return TerminalRenderer(
                     sink: sink, width: request.terminalWidth, color: configuration.color,
                     timestamps: configuration.timestamps)
@@ -55,9 +70,16 @@ struct OutputSet {
 
     /// Renders one event everywhere it belongs; status lines go to `diagnostics`.
     mutating func render(_ event: TranscriptEvent, diagnostics: @Sendable (String) -> Void) throws {
-        if let line = StatusLine.text(for: event) { diagnostics(line) }
+        if let line = StatusLine.text(for: event) { try printStatus(line, diagnostics: diagnostics) }
         try primary.render(event)
         try file?.render(event)
+    }
+
+    /// Prints a whole line on stderr through `diagnostics`, first taking back the live view's
+    /// interim when both go to a terminal; the next interim redraws it below the line.
+    mutating func printStatus(_ line: String, diagnostics: @Sendable (String) -> Void) throws {
+        if statusLinesShareTerminal { try primary.clearInterim() }
+        diagnostics(line)
     }
 
     mutating func finish() throws {

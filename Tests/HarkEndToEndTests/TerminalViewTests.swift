@@ -1,0 +1,251 @@
+import Foundation
+import HarkTestSupport
+import Testing
+
+/// The live view in a real terminal: the built `hark` runs in a detached tmux pane against the
+/// Deepgram fake, and the screen is read with `tmux capture-pane` while it runs and at the end.
+///
+/// Every check polls the screen until the expected state appears, within a generous overall
+/// limit; nothing asserts on how long anything took.
+@Suite("hark end to end: the live view in tmux", .serialized)
+struct TerminalViewTests {
+    /// A short sentence, then one long one whose interims grow far past 40 columns: the fake
+    /// sends an interim every second of audio and a final when its 3 s window fills.
+    static let script = """
+        [{"start": 0.3, "end": 1.5, "text": "Hello there."},
+         {"start": 2.0, "end": 8.0, "text": "\(longSentence)"}]
+        """
+    static let longSentence =
+        "Seventeen elephants wandered slowly across the dusty savannah toward distant waterholes while curious "
+        + "photographers followed quietly behind their enormous footprints under blazing afternoon sunshine and "
+        + "scattered clouds drifting lazily overhead."
+
+    /// Printed before hark so that hark's first row is not the screen's top-left corner (where
+    /// tmux moves the screen into its history on an erase-below, a tmux quirk, not hark's).
+    static let startMarker = "TERMINAL-TEST-START"
+    static let exitMarker = "HARK-EXIT="
+
+    struct Fixture {
+        let fake: FakeServer
+        let directory: URL
+        let wavPath: String
+        let transcriptPath: String
+
+        init(scenarios: [String] = [], marked: Bool = false) throws {
+            directory = try PackagePaths.temporaryDirectory("hark-tmux")
+            let scriptURL = directory.appendingPathComponent("script.json")
+            try TerminalViewTests.script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            fake = try FakeServer(
+                script: "deepgram.py",
+                arguments: ["--script", scriptURL.path] + (marked ? ["--marked"] : [])
+                    + scenarios.flatMap { ["--scenario", $0] })
+            wavPath = directory.appendingPathComponent("speech.wav").path
+            let pcm = marked ? MarkedAudio.pcm(seconds: 9) : DeepgramEndToEndTests.pcm(seconds: 9)
+            try DeepgramEndToEndTests.wav(pcm).write(to: URL(fileURLWithPath: wavPath))
+            transcriptPath = directory.appendingPathComponent("transcript.txt").path
+        }
+
+        /// The shell command the pane runs: the marker, hark (with `-o` so the finals are also
+        /// in a file to compare the screen with), its exit status, then a pause that keeps the
+        /// pane open to be read.
+        func command(_ extra: [String] = [], redirectStdout: String? = nil) -> String {
+            let config = directory.appendingPathComponent("config.json")
+            try? #"{"retry_base": 0.05, "retry_cap": 0.2}"#.write(to: config, atomically: true, encoding: .utf8)
+            let arguments =
+                [PackagePaths.harkBinary.path, "--provider", "deepgram", "--endpoint", fake.endpoint(),
+                 "--config", config.path]
+                + extra + [wavPath]
+            let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
+            let environment =
+                "env -u NO_COLOR DEEPGRAM_API_KEY=test-key XDG_CONFIG_HOME='\(directory.path)/no-config'"
+            let redirect = redirectStdout.map { " > '\($0)'" } ?? ""
+            return
+                "printf '\(TerminalViewTests.startMarker)\\n'; \(environment) \(quoted)\(redirect); echo \(TerminalViewTests.exitMarker)$?; sleep 120"
+        }
+
+        /// The final lines hark wrote to `-o`.
+        func finals() throws -> [String] {
+            try String(contentsOfFile: transcriptPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+    }
+
+    /// The screen as logical lines (wrapped rows joined), between the start marker and the exit
+    /// marker, without blank lines.
+    static func transcriptLines(_ joinedScreen: String) -> [String] {
+        let lines = joinedScreen.split(separator: "\n", omittingEmptySubsequences: false).map {
+            String($0.reversed().drop(while: { $0 == " " }).reversed())
+        }
+        guard let start = lines.firstIndex(of: startMarker) else { return [] }
+        return lines[(start + 1)...].prefix { !$0.hasPrefix(exitMarker) }.filter { !$0.isEmpty }
+    }
+
+    @Test("a long interim wraps and is redrawn in place; at the end each final is on screen once, nothing else")
+    func longInterimWrapsAndLeavesNoFragments() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let pane = try TmuxPane(width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath]))
+        defer { pane.close() }
+
+        var wrappedInterims: [String] = []
+        let end = try pane.waitFor { rows, joined in
+            // A logical line that is a part of the long sentence wider than the pane, drawn over
+            // several rows: an interim (or a final; told apart below, once the finals are known).
+            for line in Self.transcriptLines(joined)
+            where line.count > 40 && Self.longSentence.hasPrefix(line) && rows.contains(String(line.prefix(40))) {
+                if !wrappedInterims.contains(line) { wrappedInterims.append(line) }
+            }
+            return joined.contains(Self.exitMarker)
+        }
+        #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
+        let finals = try fixture.finals()
+        #expect(finals.count >= 3, "\(finals)")
+        #expect(finals.joined(separator: " ") == "Hello there. " + Self.longSentence)
+        // Each final once, in order, and no fragment of an interim between or after them.
+        #expect(Self.transcriptLines(end.joined) == finals, "\(end.rows)")
+        // Seen mid-run: a wrapped line that is not a final, i.e. a long interim.
+        #expect(wrappedInterims.contains { !finals.contains($0) }, "\(wrappedInterims)")
+    }
+
+    @Test("widening the terminal mid-interim (SIGWINCH) leaves the screen exactly the finals")
+    func resizeWhileAnInterimIsShown() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let pane = try TmuxPane(width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath]))
+        defer { pane.close() }
+
+        // Wait for a wrapped interim of the long sentence, then widen the window under it.
+        _ = try pane.waitFor { rows, joined in
+            Self.transcriptLines(joined).contains { line in
+                line.count > 40 && Self.longSentence.hasPrefix(line) && rows.contains(String(line.prefix(40)))
+            } || joined.contains(Self.exitMarker)
+        }
+        try pane.resize(width: 60)
+        let end = try pane.waitFor { _, joined in joined.contains(Self.exitMarker) }
+        #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
+        let finals = try fixture.finals()
+        #expect(finals.joined(separator: " ") == "Hello there. " + Self.longSentence)
+        // A renderer that kept the old width would move up too many rows and erase a final.
+        #expect(Self.transcriptLines(end.joined) == finals, "\(end.rows)")
+    }
+
+    @Test("a status line on stderr during an interim gets its own line; the interim is redrawn below it")
+    func statusLineDuringInterim() throws {
+        // The connection drops 3.7 s into the audio, while the first wrapped interim is shown.
+        let fixture = try Fixture(scenarios: ["drop-after-bytes=118400"], marked: true)
+        defer { fixture.fake.stop() }
+        let pane = try TmuxPane(width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath]))
+        defer { pane.close() }
+
+        let end = try pane.waitFor { _, joined in joined.contains(Self.exitMarker) }
+        #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
+        let lines = Self.transcriptLines(end.joined)
+        let status = lines.filter { $0.contains("hark:") }
+        #expect(status.count == 1, "\(end.rows)")
+        #expect(status.first?.hasPrefix("hark: connection lost") == true, "\(end.rows)")
+        #expect(lines.filter { !$0.contains("hark:") } == (try fixture.finals()), "\(end.rows)")
+    }
+
+    @Test("a file's progress line shows on a terminal's stderr while stdout is a file, and is gone at the end")
+    func progressLineOnTerminal() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let stdoutPath = fixture.directory.appendingPathComponent("stdout.txt").path
+        let pane = try TmuxPane(width: 60, height: 20, command: fixture.command(redirectStdout: stdoutPath))
+        defer { pane.close() }
+
+        var progress: [String] = []
+        let end = try pane.waitFor { rows, joined in
+            // `0:03 / 0:09 (1.0x)`: position, duration and speed.
+            for row in rows.split(separator: "\n") where row.contains(" / 0:09") {
+                progress.append(String(row))
+            }
+            return joined.contains(Self.exitMarker)
+        }
+        #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
+        #expect(!progress.isEmpty)
+        #expect(progress.allSatisfy { $0.hasPrefix("0:0") }, "\(progress)")
+        // Cleared at the end: the screen holds only the marker and the exit status.
+        #expect(Self.transcriptLines(end.joined).isEmpty, "\(end.rows)")
+        let stdout = try String(contentsOfFile: stdoutPath, encoding: .utf8)
+        #expect(stdout.split(separator: "\n").joined(separator: " ") == "Hello there. " + Self.longSentence)
+        #expect(!stdout.contains("\u{1B}"))
+    }
+}
+
+/// A detached tmux session on its own server socket, so tests never touch the user's tmux.
+final class TmuxPane {
+    private let socket = "hark-test-\(UUID().uuidString.prefix(8))"
+    private let target = "view"
+
+    /// Starts `command` in a new `width`×`height` session.
+    init(width: Int, height: Int, command: String) throws {
+        // The server this starts inherits the client's descriptors, and Foundation's Process
+        // waits on one of its own until every holder has closed it (the server lives on), so
+        // the client is spawned directly and its exit awaited with waitpid.
+        let arguments =
+            ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", target, "-x", "\(width)",
+             "-y", "\(height)", command]
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard spawned == 0 else { throw TmuxError.failed("new-session", "posix_spawn: \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw TmuxError.failed("new-session", "wait status \(status)") }
+    }
+
+    /// The visible screen: as rows, and with wrapped rows joined into logical lines (`-J`).
+    func capture() throws -> (rows: String, joined: String) {
+        let rows = try tmux(["capture-pane", "-p", "-t", target])
+        let joined = try tmux(["capture-pane", "-p", "-J", "-t", target])
+        guard rows.status == 0, joined.status == 0 else { throw TmuxError.failed("capture-pane", rows.stderr) }
+        return (rows.stdout, joined.stdout)
+    }
+
+    /// Polls the screen until `done` says so; fails after `limit` seconds (a hang, not a wait).
+    func waitFor(limit: Double = 90, _ done: (_ rows: String, _ joined: String) -> Bool) throws
+        -> (rows: String, joined: String)
+    {
+        let deadline = Date().addingTimeInterval(limit)
+        while true {
+            let screen = try capture()
+            if done(screen.rows, screen.joined) { return screen }
+            if Date() > deadline { throw TmuxError.timedOut(screen.rows) }
+            usleep(40_000)
+        }
+    }
+
+    /// Resizes the window; hark gets SIGWINCH.
+    func resize(width: Int) throws {
+        let result = try tmux(["resize-window", "-t", target, "-x", "\(width)"])
+        guard result.status == 0 else { throw TmuxError.failed("resize-window", result.stderr) }
+    }
+
+    /// Ends the session and its server (and the command in it).
+    func close() {
+        _ = try? tmux(["kill-server"])
+    }
+
+    private func tmux(_ arguments: [String]) throws -> CommandResult {
+        try CommandRunner.run("/usr/bin/tmux", ["-L", socket, "-f", "/dev/null"] + arguments, timeout: 30)
+    }
+}
+
+enum TmuxError: Error, CustomStringConvertible {
+    case failed(String, String)
+    case timedOut(String)
+
+    var description: String {
+        switch self {
+        case .failed(let command, let stderr): "tmux \(command) failed: \(stderr)"
+        case .timedOut(let screen): "the expected screen did not appear; last screen:\n\(screen)"
+        }
+    }
+}
