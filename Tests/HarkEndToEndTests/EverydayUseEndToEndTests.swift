@@ -83,7 +83,20 @@ struct EverydayUseEndToEndTests {
         let result = try fixture.hark(["--speed", "max", "-o", path, fixture.wavPath])
         #expect(result.status == 74)
         #expect(result.stderr.contains(path))
+        #expect(result.stderr.contains("-o"))
         #expect(result.stderr.contains("writable"))
+    }
+
+    @Test("--save-audio into a folder that does not exist names the path and the flag, exit 74")
+    func recordingCannotBeCreated() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let path = fixture.directory.appendingPathComponent("missing/saved.wav").path
+        let result = try fixture.hark(["--speed", "max", "--save-audio", path, fixture.wavPath])
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains(path))
+        #expect(result.stderr.contains("--save-audio"))
+        #expect(!result.stderr.contains("standard input"))
     }
 
     // MARK: Terminal or not
@@ -221,6 +234,19 @@ struct EverydayUseEndToEndTests {
         #expect(result.stderr.contains("127.0.0.1:\(port)"), "\(result.stderr)")
         #expect(result.stderr.contains("--endpoint"), "\(result.stderr)")
         #expect(!result.stderr.contains(secret))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("a file that is not WAV, given without --rate, is refused (not read as noise), naming --rate and ffmpeg, exit 65")
+    func notWAVWithoutRate() throws {
+        let directory = try PackagePaths.temporaryDirectory()
+        let path = directory.appendingPathComponent("song.mp3").path
+        try Data([0x49, 0x44, 0x33, 0x04] + [UInt8](repeating: 0x55, count: 4000)).write(to: URL(fileURLWithPath: path))
+        let result = try CommandRunner.hark(["--provider", "local", path])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("song.mp3"))
+        #expect(result.stderr.contains("--rate"))
+        #expect(result.stderr.contains("ffmpeg"))
         #expect(result.stdout.isEmpty)
     }
 

@@ -13,6 +13,9 @@ struct OutputSet {
     private let jsonOnStdout: Bool
     /// Stdout shows the live view and stderr is a terminal too (most likely the same one).
     private let statusLinesShareTerminal: Bool
+    /// A link to the provider is open: a failure now loses a connection rather than failing
+    /// to make one, and the status line says which.
+    private var linkUp = false
 
     init(prepared: PreparedRun) throws {
         let request = prepared.request
@@ -70,7 +73,12 @@ struct OutputSet {
 
     /// Renders one event everywhere it belongs; status lines go to `diagnostics`.
     mutating func render(_ event: TranscriptEvent, diagnostics: @Sendable (String) -> Void) throws {
-        if let line = StatusLine.text(for: event) { try printStatus(line, diagnostics: diagnostics) }
+        if let line = StatusLine.text(for: event, linkWasUp: linkUp) { try printStatus(line, diagnostics: diagnostics) }
+        switch event {
+        case .status(.connected): linkUp = true
+        case .status(.reconnecting): linkUp = false
+        default: break
+        }
         try primary.render(event)
         try file?.render(event)
     }
@@ -91,10 +99,13 @@ struct OutputSet {
 /// Human lines for stderr about what the session is doing.
 package enum StatusLine {
     /// The stderr line for an event, or nil for events that only the transcript shows.
-    package static func text(for event: TranscriptEvent) -> String? {
+    /// - Parameter linkWasUp: a connection was open when the failure came (else hark had not
+    ///   got one yet: refused, rejected, unreachable).
+    package static func text(for event: TranscriptEvent, linkWasUp: Bool = true) -> String? {
         switch event {
         case .status(.reconnecting(let reason, let delay, let attempt)):
-            return "hark: connection lost (\(reason)); retrying in \(format(delay)) s, attempt \(attempt)"
+            let what = linkWasUp ? "connection lost" : "could not connect"
+            return "hark: \(what) (\(reason)); retrying in \(format(delay)) s, attempt \(attempt)"
         case .status(.audioLost(let from, let to, let reason)):
             return "hark: audio from \(format(from)) s to \(format(to)) s was not transcribed: \(reason)"
         case .status(.summary(let summary)):

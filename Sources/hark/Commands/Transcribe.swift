@@ -42,9 +42,14 @@ struct Transcribe: AsyncParsableCommand {
         // Only the live view on a terminal cares about resizes.
         let resizes = stdoutIsTerminal ? TerminalResizeWatcher(initialWidth: terminalWidth) : nil
         defer { resizes?.cancel() }
-        let rawFormat = AudioFormat(
-            sampleRate: input.rate ?? 16000, channels: input.channels ?? 1,
-            sampleFormat: input.sampleFormat.flatMap(SampleFormat.init(rawValue:)) ?? .s16le)
+        // Raw PCM only when described: otherwise an MP3 or any other file would be read as
+        // noise and "transcribed" without a word of warning.
+        var rawFormat: AudioFormat?
+        if input.rate != nil || input.channels != nil || input.sampleFormat != nil {
+            rawFormat = AudioFormat(
+                sampleRate: input.rate ?? 16000, channels: input.channels ?? 1,
+                sampleFormat: input.sampleFormat.flatMap(SampleFormat.init(rawValue:)) ?? .s16le)
+        }
         let request = RunRequest(
             configuration: configuration, input: selection, rawFormat: rawFormat, environment: environment,
             stdoutIsTerminal: stdoutIsTerminal, stderrIsTerminal: Environment.isTerminal(STDERR_FILENO),

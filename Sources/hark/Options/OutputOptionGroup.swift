@@ -18,7 +18,9 @@ struct OutputOptionGroup: ParsableArguments {
     var noColor = false
 
     @Option(
-        name: [.short, .customLong("output")], help: ArgumentHelp("Also write the transcript to this file.", valueName: "file"),
+        name: [.short, .customLong("output")], help: ArgumentHelp(
+                "Also write the transcript to this file, in the --format chosen; stdout keeps the text.",
+                valueName: "file"),
         completion: .file())
     var output: String?
 
