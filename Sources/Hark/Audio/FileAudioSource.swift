@@ -137,8 +137,8 @@ package struct FileAudioSource: AudioSource {
                 throw .unsupportedFormat(
                     name: name,
                     detail:
-                        "it is not a WAV file. For raw PCM give its format with --rate (and --channels, "
-                        + "--sample-format); convert other formats first, e.g. ffmpeg -i FILE -f wav - | hark -")
+                        "it is not a WAV file; for raw PCM give its format with --rate, --channels and --sample-format; "
+                        + "convert other formats to WAV first (ffmpeg -i FILE -f wav - | hark -)")
             }
             guard rawFormat.sampleRate > 0, rawFormat.channels > 0 else {
                 throw .unsupportedFormat(
