@@ -237,7 +237,9 @@ struct EverydayUseEndToEndTests {
         #expect(result.stdout.isEmpty)
     }
 
-    @Test("a file that is not WAV, given without --rate, is refused (not read as noise), naming --rate and ffmpeg, exit 65")
+    @Test(
+        "a file that is not WAV, given without --rate, is refused (not read as noise), naming --rate and ffmpeg, exit 65"
+    )
     func notWAVWithoutRate() throws {
         let directory = try PackagePaths.temporaryDirectory()
         let path = directory.appendingPathComponent("song.mp3").path
@@ -271,7 +273,9 @@ enum CaptionValidator {
     enum Failure: Error, CustomStringConvertible {
         case invalid(String)
         var description: String {
-            switch self { case .invalid(let detail): "invalid caption file: \(detail)" }
+            switch self {
+            case .invalid(let detail): "invalid caption file: \(detail)"
+            }
         }
     }
 
@@ -285,7 +289,9 @@ enum CaptionValidator {
         for (index, block) in blocks.enumerated() {
             let lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard lines.count >= 3 else { throw Failure.invalid("cue \(index + 1) has \(lines.count) lines") }
-            guard lines[0] == String(index + 1) else { throw Failure.invalid("cue \(index + 1) is numbered \(lines[0])") }
+            guard lines[0] == String(index + 1) else {
+                throw Failure.invalid("cue \(index + 1) is numbered \(lines[0])")
+            }
             let (start, end) = try times(lines[1], separator: ",", hoursRequired: true)
             guard lines[2...].allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
                 throw Failure.invalid("cue \(index + 1) has an empty text line")
@@ -350,7 +356,8 @@ enum CaptionValidator {
             fields.count == 2 || fields[0].count >= 2
         else { return nil }
         let values = numbers.compactMap { $0 }
-        let (hours, minutes, seconds) = values.count == 3 ? (values[0], values[1], values[2]) : (0, values[0], values[1])
+        let (hours, minutes, seconds) =
+            values.count == 3 ? (values[0], values[1], values[2]) : (0, values[0], values[1])
         guard minutes < 60, seconds < 60 else { return nil }
         return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis
     }
@@ -415,6 +422,8 @@ enum ClosedPort {
 enum SetupError: Error, CustomStringConvertible {
     case generationFailed(String, String)
     var description: String {
-        switch self { case .generationFailed(let what, let detail): "\(what) failed: \(detail)" }
+        switch self {
+        case .generationFailed(let what, let detail): "\(what) failed: \(detail)"
+        }
     }
 }

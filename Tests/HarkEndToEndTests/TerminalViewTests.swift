@@ -31,10 +31,10 @@ struct TerminalViewTests {
         let wavPath: String
         let transcriptPath: String
 
-        init(scenarios: [String] = [], marked: Bool = false) throws {
+        init(scenarios: [String] = [], marked: Bool = false, script: String = TerminalViewTests.script) throws {
             directory = try PackagePaths.temporaryDirectory("hark-tmux")
             let scriptURL = directory.appendingPathComponent("script.json")
-            try TerminalViewTests.script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            try script.write(to: scriptURL, atomically: true, encoding: .utf8)
             fake = try FakeServer(
                 script: "deepgram.py",
                 arguments: ["--script", scriptURL.path] + (marked ? ["--marked"] : [])
@@ -52,8 +52,10 @@ struct TerminalViewTests {
             let config = directory.appendingPathComponent("config.json")
             try? #"{"retry_base": 0.05, "retry_cap": 0.2}"#.write(to: config, atomically: true, encoding: .utf8)
             let arguments =
-                [PackagePaths.harkBinary.path, "--provider", "deepgram", "--endpoint", fake.endpoint(),
-                 "--config", config.path]
+                [
+                    PackagePaths.harkBinary.path, "--provider", "deepgram", "--endpoint", fake.endpoint(),
+                    "--config", config.path,
+                ]
                 + extra + [wavPath]
             let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
             let environment =
@@ -145,6 +147,40 @@ struct TerminalViewTests {
         #expect(lines.filter { !$0.contains("hark:") } == (try fixture.finals()), "\(end.rows)")
     }
 
+    @Test("--timestamps and speaker labels on the live view; interims dimmed, finals in normal colour")
+    func timestampsSpeakersAndColour() throws {
+        let script = """
+            [{"start": 0.3, "end": 2.3, "text": "Hello there, this is the first speaker talking.", "speaker": 0},
+             {"start": 3.0, "end": 4.8, "text": "And this is the second speaker answering.", "speaker": 1}]
+            """
+        let fixture = try Fixture(script: script)
+        defer { fixture.fake.stop() }
+        let pane = try TmuxPane(
+            width: 80, height: 20,
+            command: fixture.command(["--timestamps", "--param", "diarize=true", "-o", fixture.transcriptPath]))
+        defer { pane.close() }
+
+        var sawDimmedInterim = false
+        let end = try pane.waitFor { _, joined in
+            if let styled = try? pane.captureWithStyles(), styled.contains("\u{1B}[2m") || styled.contains(";2m") {
+                sawDimmedInterim = true
+            }
+            return joined.contains(Self.exitMarker)
+        }
+        #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
+        let lines = Self.transcriptLines(end.joined)
+        #expect(lines == (try fixture.finals()), "\(end.rows)")
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.hasPrefix("[00:00:00.") == true && lines.first?.contains("] [S1] Hello there,") == true)
+        #expect(lines.last?.hasPrefix("[00:00:03.") == true && lines.last?.contains("] [S2] And this is") == true)
+        #expect(sawDimmedInterim)
+        // Finals carry no attributes at all: no dim, no colour.
+        let styled = try pane.captureWithStyles()
+        for row in styled.split(separator: "\n") where row.contains("speaker") {
+            #expect(!row.contains("\u{1B}"), "\(row.debugDescription)")
+        }
+    }
+
     @Test("a file's progress line shows on a terminal's stderr while stdout is a file, and is gone at the end")
     func progressLineOnTerminal() throws {
         let fixture = try Fixture()
@@ -183,15 +219,18 @@ final class TmuxPane {
         // waits on one of its own until every holder has closed it (the server lives on), so
         // the client is spawned directly and its exit awaited with waitpid.
         let arguments =
-            ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", target, "-x", "\(width)",
-             "-y", "\(height)", command]
+            [
+                "/usr/bin/tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", target, "-x", "\(width)",
+                "-y", "\(height)", command,
+            ]
         var argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for descriptor: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(
+                &actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
         }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
@@ -207,6 +246,13 @@ final class TmuxPane {
         let joined = try tmux(["capture-pane", "-p", "-J", "-t", target])
         guard rows.status == 0, joined.status == 0 else { throw TmuxError.failed("capture-pane", rows.stderr) }
         return (rows.stdout, joined.stdout)
+    }
+
+    /// The visible screen with its attributes as escape sequences (`-e`).
+    func captureWithStyles() throws -> String {
+        let result = try tmux(["capture-pane", "-p", "-e", "-t", target])
+        guard result.status == 0 else { throw TmuxError.failed("capture-pane", result.stderr) }
+        return result.stdout
     }
 
     /// Polls the screen until `done` says so; fails after `limit` seconds (a hang, not a wait).

@@ -19,8 +19,9 @@ package struct RunRequest: Sendable {
     package var stderrIsTerminal: Bool
     /// Columns of the terminal on stdout (80 when unknown).
     package var terminalWidth: Int
-    /// The live width of the terminal on stdout, which the CLI's SIGWINCH watcher updates; the
-    /// live view follows it. Nil: the width stays `terminalWidth`.
+    /// The live width of the terminal on stdout, for the live view to follow.
+    ///
+    /// The CLI's SIGWINCH watcher updates it. Nil: the width stays `terminalWidth`.
     package var terminalColumns: TerminalColumns?
 
     package init(

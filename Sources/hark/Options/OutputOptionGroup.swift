@@ -18,9 +18,10 @@ struct OutputOptionGroup: ParsableArguments {
     var noColor = false
 
     @Option(
-        name: [.short, .customLong("output")], help: ArgumentHelp(
-                "Also write the transcript to this file, in the --format chosen; stdout keeps the text.",
-                valueName: "file"),
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp(
+            "Also write the transcript to this file, in the --format chosen; stdout keeps the text.",
+            valueName: "file"),
         completion: .file())
     var output: String?
 
@@ -28,7 +29,8 @@ struct OutputOptionGroup: ParsableArguments {
     var append = false
 
     @Option(
-        name: .customLong("save-audio"), help: ArgumentHelp("Keep the captured audio as a WAV file.", valueName: "file"),
+        name: .customLong("save-audio"),
+        help: ArgumentHelp("Keep the captured audio as a WAV file.", valueName: "file"),
         completion: .file(extensions: ["wav"]))
     var saveAudio: String?
 

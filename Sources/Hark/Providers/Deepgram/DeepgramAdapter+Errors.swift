@@ -113,7 +113,8 @@ extension DeepgramAdapter {
             return .serverError(provider: name, hint: "Deepgram \(what): it is restarting or overloaded; try again")
         case 1000, 1001:
             return .unavailable(
-                provider: name, hint: "Deepgram \(what) before hark finished the stream; run hark again if this repeats")
+                provider: name,
+                hint: "Deepgram \(what) before hark finished the stream; run hark again if this repeats")
         case 1006:
             return .unavailable(
                 provider: name,
