@@ -233,6 +233,9 @@ struct EverydayUseEndToEndTests {
         #expect(result.status == 69, "\(result.stderr)")
         #expect(result.stderr.contains("127.0.0.1:\(port)"), "\(result.stderr)")
         #expect(result.stderr.contains("--endpoint"), "\(result.stderr)")
+        // It never connected, so the retries do not claim a connection was lost.
+        #expect(result.stderr.contains("could not connect"), "\(result.stderr)")
+        #expect(!result.stderr.contains("connection lost"), "\(result.stderr)")
         #expect(!result.stderr.contains(secret))
         #expect(result.stdout.isEmpty)
     }

@@ -142,7 +142,12 @@ package enum TranscriptionRun {
                 return
             }
         }
-        try output.finish()
+        do {
+            try output.finish()
+        } catch OutputError.readerClosed {
+            // The reader left just as the last line was written: still not a failure.
+            outputClosed.withLock { $0 = true }
+        }
     }
 
     /// Runs a prepared transcription until the input ends or `stop` is requested.
