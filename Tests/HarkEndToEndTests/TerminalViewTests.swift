@@ -215,13 +215,18 @@ final class TmuxPane {
 
     /// Starts `command` in a new `width`×`height` session.
     init(width: Int, height: Int, command: String) throws {
-        // The server this starts inherits the client's descriptors, and Foundation's Process
-        // waits on one of its own until every holder has closed it (the server lives on), so
-        // the client is spawned directly and its exit awaited with waitpid.
+        // The server this starts inherits the client's descriptors and outlives it. Two
+        // consequences: Foundation's Process would wait on a descriptor of its own until the
+        // server exits, so the client is spawned directly and awaited with waitpid; and every
+        // descriptor the test process has open (say, the write end of another test's stdin pipe)
+        // would stay open in the server, so a small Python step closes all but 0-2 before
+        // running tmux.
+        let closeAndRun =
+            "import os, sys; os.closerange(3, os.sysconf('SC_OPEN_MAX')); os.execv(sys.argv[1], sys.argv[1:])"
         let arguments =
             [
-                "/usr/bin/tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", target, "-x", "\(width)",
-                "-y", "\(height)", command,
+                PackagePaths.python, "-c", closeAndRun, "/usr/bin/tmux", "-L", socket, "-f", "/dev/null",
+                "new-session", "-d", "-s", target, "-x", "\(width)", "-y", "\(height)", command,
             ]
         var argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
