@@ -21,7 +21,7 @@ struct HarkCommand: AsyncParsableCommand {
 
             Keys come from the environment (DEEPGRAM_API_KEY, ASSEMBLYAI_API_KEY, OPENAI_API_KEY, GOOGLE_APPLICATION_CREDENTIALS) or the configuration file, never from a flag. With none, hark uses the offline 'local' recognizer.
 
-            Every transcription flag (input, provider, audio processing, output): hark help transcribe
+            Every flag: hark help transcribe (or man hark.transcribe once installed).
             """,
         version: HarkVersion.string,
         subcommands: [Transcribe.self, Devices.self, Providers.self, ConfigCommand.self],

@@ -183,13 +183,21 @@ struct EverydayUseEndToEndTests {
         #expect(check.status == 0, "\(check.stderr)")
     }
 
-    @Test("hark --help fits 80 columns and shows examples")
+    @Test("hark --help and hark help transcribe fit 80 columns; the overview shows examples and where the flags are")
     func helpFitsEightyColumns() throws {
-        let result = try CommandRunner.hark(["--help"], environment: ["COLUMNS": "80"])
-        #expect(result.status == 0)
-        #expect(result.stdout.contains("Examples:"))
-        let wide = result.stdout.split(separator: "\n").filter { $0.count > 80 }
-        #expect(wide.isEmpty, "\(wide)")
+        let overview = try CommandRunner.hark(["--help"], environment: ["COLUMNS": "80"])
+        #expect(overview.status == 0)
+        #expect(overview.stdout.contains("Examples:"))
+        #expect(overview.stdout.contains("hark help transcribe"))
+        let flags = try CommandRunner.hark(["help", "transcribe"], environment: ["COLUMNS": "80"])
+        #expect(flags.status == 0)
+        for flag in ["--format", "--output", "--append", "--save-audio", "--timestamps", "--provider", "--speed"] {
+            #expect(flags.stdout.contains(flag), "\(flag)")
+        }
+        for text in [overview.stdout, flags.stdout] {
+            let wide = text.split(separator: "\n").filter { $0.count > 80 }
+            #expect(wide.isEmpty, "\(wide)")
+        }
     }
 
     // MARK: Mistakes and their messages
