@@ -181,6 +181,32 @@ struct TerminalViewTests {
         }
     }
 
+    @Test("--meter on the live view's terminal: the meter shows between utterances, never inside a line of words")
+    func meterBesideTheLiveView() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let pane = try TmuxPane(
+            width: 60, height: 30, command: fixture.command(["--meter", "-o", fixture.transcriptPath]))
+        defer { pane.close() }
+
+        var meterRows: [String] = []
+        var garbled: [String] = []
+        let end = try pane.waitFor { rows, joined in
+            for row in rows.split(separator: "\n") where row.contains("level [") || row.contains("dBFS") {
+                let text = String(row).trimmingCharacters(in: .whitespaces)
+                // Alone on its row: `level [####------] -20 dBFS`.
+                let alone = text.range(of: #"^level \[[#-]+\] -?[0-9]+ dBFS$"#, options: .regularExpression) != nil
+                if alone { meterRows.append(text) } else { garbled.append(text) }
+            }
+            return joined.contains(Self.exitMarker)
+        }
+        #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
+        #expect(!meterRows.isEmpty)
+        #expect(garbled.isEmpty, "\(garbled)")
+        // Gone at the end: the screen holds the finals only.
+        #expect(Self.transcriptLines(end.joined) == (try fixture.finals()), "\(end.rows)")
+    }
+
     @Test("a file's progress line shows on a terminal's stderr while stdout is a file, and is gone at the end")
     func progressLineOnTerminal() throws {
         let fixture = try Fixture()

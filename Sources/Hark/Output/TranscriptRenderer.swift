@@ -13,11 +13,16 @@ package protocol TranscriptRenderer {
     /// on stderr to the same terminal does not land in the middle of it; the next event draws
     /// it again. Renderers that only append need not implement it.
     mutating func clearInterim() throws
+    /// Whether text that is redrawn in place is on screen now (the live view's interim).
+    var showsInterim: Bool { get }
 }
 
 extension TranscriptRenderer {
     /// Nothing to take back: the output only ever appends.
     package mutating func clearInterim() throws {}
+
+    /// Nothing is redrawn in place.
+    package var showsInterim: Bool { false }
 }
 
 /// The pieces of a transcript line shared by the line and terminal renderers.

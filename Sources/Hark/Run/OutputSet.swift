@@ -16,6 +16,11 @@ struct OutputSet {
     /// A link to the provider is open: a failure now loses a connection rather than failing
     /// to make one, and the status line says which.
     private var linkUp = false
+    /// Stderr, for the level meter drawn on the live view's row (`--meter`).
+    private let standardError = OutputSink(descriptor: 2, name: "standard error")
+    /// The latest meter text, and whether it is on screen now.
+    private var meter: String?
+    private var meterShown = false
 
     init(prepared: PreparedRun) throws {
         let request = prepared.request
@@ -73,6 +78,8 @@ struct OutputSet {
 
     /// Renders one event everywhere it belongs; status lines go to `diagnostics`.
     mutating func render(_ event: TranscriptEvent, diagnostics: @Sendable (String) -> Void) throws {
+        eraseMeter()
+        defer { drawMeter() }
         if let line = StatusLine.text(for: event, linkWasUp: linkUp) { try printStatus(line, diagnostics: diagnostics) }
         switch event {
         case .status(.connected): linkUp = true
@@ -86,11 +93,37 @@ struct OutputSet {
     /// Prints a whole line on stderr through `diagnostics`, first taking back the live view's
     /// interim when both go to a terminal; the next interim redraws it below the line.
     mutating func printStatus(_ line: String, diagnostics: @Sendable (String) -> Void) throws {
+        eraseMeter()
+        defer { drawMeter() }
         if statusLinesShareTerminal { try primary.clearInterim() }
         diagnostics(line)
     }
 
+    /// Shows the level meter (`--meter`) on the live view's terminal.
+    ///
+    /// Meter and interim would share one row, so the meter shows only while no interim is on
+    /// screen (between utterances) and gives way to the words as soon as they come.
+    mutating func showMeter(_ text: String) {
+        meter = text
+        drawMeter()
+    }
+
+    private mutating func drawMeter() {
+        guard let meter, !primary.showsInterim else { return }
+        // Best effort: a meter that cannot be drawn must not end the transcript.
+        try? standardError.write("\r\u{1B}[K" + meter)
+        meterShown = true
+    }
+
+    private mutating func eraseMeter() {
+        guard meterShown else { return }
+        try? standardError.write("\r\u{1B}[K")
+        meterShown = false
+    }
+
     mutating func finish() throws {
+        eraseMeter()
+        meter = nil
         try primary.finish()
         try file?.finish()
     }

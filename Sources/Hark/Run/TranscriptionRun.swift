@@ -121,6 +121,8 @@ package enum TranscriptionRun {
     private enum RenderInput: Sendable {
         case event(TranscriptEvent)
         case statusLine(String)
+        /// The level meter's latest text, drawn by the live view's owner.
+        case meter(String)
     }
 
     /// Renders events until the session ends; a reader that went away stops the run quietly.
@@ -134,6 +136,7 @@ package enum TranscriptionRun {
                 switch input {
                 case .event(let event): try output.render(event, diagnostics: diagnostics)
                 case .statusLine(let line): try output.printStatus(line, diagnostics: diagnostics)
+                case .meter(let text): output.showMeter(text)
                 }
             } catch OutputError.readerClosed {
                 // `hark | head -1`: the reader has what it wanted; stop quietly.
@@ -179,6 +182,12 @@ package enum TranscriptionRun {
             }
         }
         let isFile = !runSource.isLive
+        // On one terminal with the transcript, the meter is drawn by the rendering task, which
+        // knows when the row is free.
+        var meterToRenderer: (@Sendable (String) -> Void)?
+        if request.stdoutIsTerminal && request.stderrIsTerminal {
+            meterToRenderer = { text in _ = continuation.yield(.meter(text)) }
+        }
         let monitor = InputMonitor(
             showMeter: configuration.meter && request.stderrIsTerminal,
             showProgress: isFile && request.stderrIsTerminal && !request.stdoutIsTerminal,
@@ -186,7 +195,8 @@ package enum TranscriptionRun {
             hint: { line in
                 // Through the rendering task while it runs; directly once it has ended.
                 if case .terminated = continuation.yield(.statusLine(line)) { diagnostics(line) }
-            })
+            },
+            redraw: meterToRenderer)
         let observe: @Sendable (AudioBlock) -> Void = { block in
             recorder?.append(block)
             if monitor.isActive { monitor.observe(block) }
