@@ -48,7 +48,7 @@ struct TerminalViewTests {
         /// The shell command the pane runs: the marker, hark (with `-o` so the finals are also
         /// in a file to compare the screen with), its exit status, then a pause that keeps the
         /// pane open to be read.
-        func command(_ extra: [String] = [], redirectStdout: String? = nil) -> String {
+        func command(_ extra: [String] = [], redirectStdout: String? = nil, feeder: AudioFeeder? = nil) -> String {
             let config = directory.appendingPathComponent("config.json")
             try? #"{"retry_base": 0.05, "retry_cap": 0.2}"#.write(to: config, atomically: true, encoding: .utf8)
             let arguments =
@@ -56,8 +56,10 @@ struct TerminalViewTests {
                     PackagePaths.harkBinary.path, "--provider", "deepgram", "--endpoint", fake.endpoint(),
                     "--config", config.path,
                 ]
-                + extra + [wavPath]
-            let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
+                + extra + (feeder == nil ? [wavPath] : ["--rate", "16000", "--speed", "max", "-"])
+            let quoted =
+                arguments.map { "'\($0)'" }.joined(separator: " ")
+                + (feeder.map { " < '\($0.path)'" } ?? "")
             let environment =
                 "env -u NO_COLOR DEEPGRAM_API_KEY=test-key XDG_CONFIG_HOME='\(directory.path)/no-config'"
             let redirect = redirectStdout.map { " > '\($0)'" } ?? ""
@@ -71,6 +73,63 @@ struct TerminalViewTests {
         }
     }
 
+    /// Raw 16 kHz audio handed to hark's standard input through a FIFO, a stretch at a time, so
+    /// a test can hold the audio still while it reads the screen: what is on screen then stays
+    /// there until the test writes more, however slowly the machine polls.
+    final class AudioFeeder {
+        let path: String
+        private let pcm: Data
+        private var written = 0
+        private var descriptor: Int32 = -1
+
+        init(directory: URL, pcm: Data) throws {
+            path = directory.appendingPathComponent("audio.fifo").path
+            self.pcm = pcm
+            guard mkfifo(path, 0o600) == 0 else { throw TmuxError.failed("mkfifo", "errno \(errno)") }
+        }
+
+        /// Writes the audio up to `seconds` (opening the FIFO once hark's shell has).
+        func feed(until seconds: Double) throws {
+            if descriptor < 0 {
+                let deadline = Date().addingTimeInterval(60)
+                while descriptor < 0 {
+                    // Non-blocking: ENXIO until the reader has opened its end.
+                    descriptor = open(path, O_WRONLY | O_NONBLOCK)
+                    if descriptor < 0 {
+                        guard Date() < deadline else { throw TmuxError.failed("open fifo", "no reader") }
+                        usleep(20_000)
+                    }
+                }
+                _ = fcntl(descriptor, F_SETFL, 0)  // blocking writes from here on
+            }
+            let end = min(pcm.count, Int(seconds * 16000) * 2)
+            guard end > written else { return }
+            try pcm[written..<end].withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let result = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                    if result < 0 && errno == EINTR { continue }
+                    guard result > 0 else { throw TmuxError.failed("write fifo", "errno \(errno)") }
+                    offset += result
+                }
+            }
+            written = end
+        }
+
+        /// Writes the rest and ends the input.
+        func finish() throws {
+            try feed(until: Double(pcm.count) / 32000)
+            close()
+        }
+
+        func close() {
+            if descriptor >= 0 { Glibc.close(descriptor) }
+            descriptor = -1
+        }
+
+        deinit { close() }
+    }
+
     /// The screen as logical lines (wrapped rows joined), between the start marker and the exit
     /// marker, without blank lines.
     static func transcriptLines(_ joinedScreen: String) -> [String] {
@@ -81,47 +140,62 @@ struct TerminalViewTests {
         return lines[(start + 1)...].prefix { !$0.hasPrefix(exitMarker) }.filter { !$0.isEmpty }
     }
 
+    /// Whether the screen shows a wrapped interim of the long sentence: a logical line that is a
+    /// part of it, wider than 40 columns, and not (yet) a final.
+    static func wrappedInterim(rows: String, joined: String, finals: [String] = []) -> String? {
+        transcriptLines(joined).first { line in
+            line.count > 40 && longSentence.hasPrefix(line) && line != longSentence
+                && rows.contains(String(line.prefix(40)))
+                && !finals.contains(line)
+        }
+    }
+
     @Test("a long interim wraps and is redrawn in place; at the end each final is on screen once, nothing else")
     func longInterimWrapsAndLeavesNoFragments() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
-        let pane = try TmuxPane(width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath]))
+        let feeder = try AudioFeeder(directory: fixture.directory, pcm: DeepgramEndToEndTests.pcm(seconds: 9))
+        let pane = try TmuxPane(
+            width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath], feeder: feeder))
         defer { pane.close() }
 
-        var wrappedInterims: [String] = []
-        let end = try pane.waitFor { rows, joined in
-            // A logical line that is a part of the long sentence wider than the pane, drawn over
-            // several rows: an interim (or a final; told apart below, once the finals are known).
-            for line in Self.transcriptLines(joined)
-            where line.count > 40 && Self.longSentence.hasPrefix(line) && rows.contains(String(line.prefix(40))) {
-                if !wrappedInterims.contains(line) { wrappedInterims.append(line) }
-            }
-            return joined.contains(Self.exitMarker)
-        }
+        // 4.2 s in: the first final ("Hello there.") and an interim of the long sentence from
+        // 3.5 s, which stays on screen until more audio comes.
+        try feeder.feed(until: 4.2)
+        let middle = try pane.waitFor { rows, joined in Self.wrappedInterim(rows: rows, joined: joined) != nil }
+        let interim = try #require(Self.wrappedInterim(rows: middle.rows, joined: middle.joined))
+        #expect(Self.transcriptLines(middle.joined) == ["Hello there.", interim], "\(middle.rows)")
+        try feeder.finish()
+
+        let end = try pane.waitFor { _, joined in joined.contains(Self.exitMarker) }
         #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
         let finals = try fixture.finals()
         #expect(finals.count >= 3, "\(finals)")
         #expect(finals.joined(separator: " ") == "Hello there. " + Self.longSentence)
+        // The line seen mid-run was an interim: no final has exactly its words.
+        #expect(!finals.contains(interim))
         // Each final once, in order, and no fragment of an interim between or after them.
         #expect(Self.transcriptLines(end.joined) == finals, "\(end.rows)")
-        // Seen mid-run: a wrapped line that is not a final, i.e. a long interim.
-        #expect(wrappedInterims.contains { !finals.contains($0) }, "\(wrappedInterims)")
     }
 
     @Test("widening the terminal mid-interim (SIGWINCH) leaves the screen exactly the finals")
     func resizeWhileAnInterimIsShown() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
-        let pane = try TmuxPane(width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath]))
+        let feeder = try AudioFeeder(directory: fixture.directory, pcm: DeepgramEndToEndTests.pcm(seconds: 9))
+        let pane = try TmuxPane(
+            width: 40, height: 30, command: fixture.command(["-o", fixture.transcriptPath], feeder: feeder))
         defer { pane.close() }
 
-        // Wait for a wrapped interim of the long sentence, then widen the window under it.
-        _ = try pane.waitFor { rows, joined in
-            Self.transcriptLines(joined).contains { line in
-                line.count > 40 && Self.longSentence.hasPrefix(line) && rows.contains(String(line.prefix(40)))
-            } || joined.contains(Self.exitMarker)
-        }
+        // Hold the audio while a wrapped interim of the long sentence is shown, widen the window
+        // under it, then let the rest come.
+        try feeder.feed(until: 4.2)
+        let before = try pane.waitFor { rows, joined in Self.wrappedInterim(rows: rows, joined: joined) != nil }
+        let interim = try #require(Self.wrappedInterim(rows: before.rows, joined: before.joined))
         try pane.resize(width: 60)
+        // tmux has reflowed the interim onto one row (and hark has had SIGWINCH) before more comes.
+        _ = try pane.waitFor { rows, _ in rows.split(separator: "\n").contains { $0 == interim } }
+        try feeder.finish()
         let end = try pane.waitFor { _, joined in joined.contains(Self.exitMarker) }
         #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
         let finals = try fixture.finals()
@@ -155,25 +229,27 @@ struct TerminalViewTests {
             """
         let fixture = try Fixture(script: script)
         defer { fixture.fake.stop() }
+        let feeder = try AudioFeeder(directory: fixture.directory, pcm: DeepgramEndToEndTests.pcm(seconds: 6))
         let pane = try TmuxPane(
             width: 80, height: 20,
-            command: fixture.command(["--timestamps", "--param", "diarize=true", "-o", fixture.transcriptPath]))
+            command: fixture.command(
+                ["--timestamps", "--param", "diarize=true", "-o", fixture.transcriptPath], feeder: feeder))
         defer { pane.close() }
 
-        var sawDimmedInterim = false
-        let end = try pane.waitFor { _, joined in
-            if let styled = try? pane.captureWithStyles(), styled.contains("\u{1B}[2m") || styled.contains(";2m") {
-                sawDimmedInterim = true
-            }
-            return joined.contains(Self.exitMarker)
-        }
+        // 1.6 s in: the interim from 1.0 s is on screen, and stays there.
+        try feeder.feed(until: 1.6)
+        _ = try pane.waitFor { _, joined in Self.transcriptLines(joined).contains { $0.contains("[S1] Hello") } }
+        let styledInterim = try pane.captureWithStyles()
+        let sawDimmedInterim = styledInterim.contains("\u{1B}[2m") || styledInterim.contains(";2m")
+        try feeder.finish()
+        let end = try pane.waitFor { _, joined in joined.contains(Self.exitMarker) }
         #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
         let lines = Self.transcriptLines(end.joined)
         #expect(lines == (try fixture.finals()), "\(end.rows)")
         #expect(lines.count == 2, "\(lines)")
         #expect(lines.first?.hasPrefix("[00:00:00.") == true && lines.first?.contains("] [S1] Hello there,") == true)
         #expect(lines.last?.hasPrefix("[00:00:03.") == true && lines.last?.contains("] [S2] And this is") == true)
-        #expect(sawDimmedInterim)
+        #expect(sawDimmedInterim, "\(styledInterim.debugDescription)")
         // Finals carry no attributes at all: no dim, no colour.
         let styled = try pane.captureWithStyles()
         for row in styled.split(separator: "\n") where row.contains("speaker") {
@@ -185,24 +261,36 @@ struct TerminalViewTests {
     func meterBesideTheLiveView() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
+        let feeder = try AudioFeeder(directory: fixture.directory, pcm: DeepgramEndToEndTests.pcm(seconds: 9))
         let pane = try TmuxPane(
-            width: 60, height: 30, command: fixture.command(["--meter", "-o", fixture.transcriptPath]))
+            width: 60, height: 30,
+            command: fixture.command(["--meter", "-o", fixture.transcriptPath], feeder: feeder))
         defer { pane.close() }
 
         var meterRows: [String] = []
         var garbled: [String] = []
-        let end = try pane.waitFor { rows, joined in
+        func look(_ rows: String) {
             for row in rows.split(separator: "\n") where row.contains("level [") || row.contains("dBFS") {
                 let text = String(row).trimmingCharacters(in: .whitespaces)
                 // Alone on its row: `level [####------] -20 dBFS`.
                 let alone = text.range(of: #"^level \[[#-]+\] -?[0-9]+ dBFS$"#, options: .regularExpression) != nil
                 if alone { meterRows.append(text) } else { garbled.append(text) }
             }
+        }
+        // Before the first word the meter has the row to itself; hold the audio until it shows.
+        try feeder.feed(until: 0.5)
+        _ = try pane.waitFor { rows, _ in
+            look(rows)
+            return !meterRows.isEmpty
+        }
+        try feeder.finish()
+        let end = try pane.waitFor { rows, joined in
+            look(rows)
             return joined.contains(Self.exitMarker)
         }
         #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
         #expect(!meterRows.isEmpty)
-        #expect(garbled.isEmpty, "\(garbled)")
+        #expect(garbled.isEmpty, "\(garbled.prefix(3))")
         // Gone at the end: the screen holds the finals only.
         #expect(Self.transcriptLines(end.joined) == (try fixture.finals()), "\(end.rows)")
     }
@@ -212,20 +300,22 @@ struct TerminalViewTests {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
         let stdoutPath = fixture.directory.appendingPathComponent("stdout.txt").path
-        let pane = try TmuxPane(width: 60, height: 20, command: fixture.command(redirectStdout: stdoutPath))
+        let feeder = try AudioFeeder(directory: fixture.directory, pcm: DeepgramEndToEndTests.pcm(seconds: 9))
+        let pane = try TmuxPane(
+            width: 60, height: 20, command: fixture.command(redirectStdout: stdoutPath, feeder: feeder))
         defer { pane.close() }
 
-        var progress: [String] = []
-        let end = try pane.waitFor { rows, joined in
-            // `0:03 / 0:09 (1.0x)`: position, duration and speed.
-            for row in rows.split(separator: "\n") where row.contains(" / 0:09") {
-                progress.append(String(row))
-            }
-            return joined.contains(Self.exitMarker)
+        // `0:00 (3.1x)`: the position (standard input has no duration) and the speed, redrawn at
+        // most ten times a second, so the position shown may lag the audio written.
+        try feeder.feed(until: 2.5)
+        let middle = try pane.waitFor { rows, _ in
+            rows.split(separator: "\n").contains { $0.hasPrefix("0:0") }
         }
+        let progress = middle.rows.split(separator: "\n").filter { $0.hasPrefix("0:0") }
+        #expect(progress.count == 1, "\(middle.rows)")
+        try feeder.finish()
+        let end = try pane.waitFor { _, joined in joined.contains(Self.exitMarker) }
         #expect(end.joined.contains("\(Self.exitMarker)0"), "\(end.joined)")
-        #expect(!progress.isEmpty)
-        #expect(progress.allSatisfy { $0.hasPrefix("0:0") }, "\(progress)")
         // Cleared at the end: the screen holds only the marker and the exit status.
         #expect(Self.transcriptLines(end.joined).isEmpty, "\(end.rows)")
         let stdout = try String(contentsOfFile: stdoutPath, encoding: .utf8)
