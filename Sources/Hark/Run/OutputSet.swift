@@ -80,7 +80,7 @@ struct OutputSet {
     mutating func render(_ event: TranscriptEvent, diagnostics: @Sendable (String) -> Void) throws {
         eraseMeter()
         defer { drawMeter() }
-        if let line = StatusLine.text(for: event, linkWasUp: linkUp) { try printStatus(line, diagnostics: diagnostics) }
+        if let line = StatusLine.text(for: event, linkWasUp: linkUp) { try writeStatus(line, diagnostics: diagnostics) }
         switch event {
         case .status(.connected): linkUp = true
         case .status(.reconnecting): linkUp = false
@@ -95,6 +95,11 @@ struct OutputSet {
     mutating func printStatus(_ line: String, diagnostics: @Sendable (String) -> Void) throws {
         eraseMeter()
         defer { drawMeter() }
+        try writeStatus(line, diagnostics: diagnostics)
+    }
+
+    /// `printStatus` with the meter already out of the way.
+    private mutating func writeStatus(_ line: String, diagnostics: @Sendable (String) -> Void) throws {
         if statusLinesShareTerminal { try primary.clearInterim() }
         diagnostics(line)
     }
