@@ -331,14 +331,16 @@ final class TmuxPane {
 
     /// Starts `command` in a new `width`×`height` session.
     init(width: Int, height: Int, command: String) throws {
-        // The server this starts inherits the client's descriptors and outlives it. Two
-        // consequences: Foundation's Process would wait on a descriptor of its own until the
-        // server exits, so the client is spawned directly and awaited with waitpid; and every
-        // descriptor the test process has open (say, the write end of another test's stdin pipe)
-        // would stay open in the server, so a small Python step closes all but 0-2 before
-        // running tmux.
+        // The server this starts inherits the client's descriptors and signal mask and outlives
+        // it. So: Foundation's Process would wait on a descriptor of its own until the server
+        // exits, hence posix_spawn and waitpid; every descriptor of the test process (say, the
+        // write end of another test's stdin pipe) would stay open in the server, and a blocked
+        // SIGTERM (test runners block signals) would make `kill-server` a no-op, as tmux ends
+        // by signalling itself. A small Python step unblocks signals and closes all
+        // descriptors but 0-2 before running tmux.
         let closeAndRun =
-            "import os, sys; os.closerange(3, os.sysconf('SC_OPEN_MAX')); os.execv(sys.argv[1], sys.argv[1:])"
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+            + "os.closerange(3, os.sysconf('SC_OPEN_MAX')); os.execv(sys.argv[1], sys.argv[1:])"
         let arguments =
             [
                 PackagePaths.python, "-c", closeAndRun, "/usr/bin/tmux", "-L", socket, "-f", "/dev/null",
