@@ -7,7 +7,7 @@ import Hark
 /// |---|---|
 /// | 0 | the transcript is complete (also after Ctrl-C) |
 /// | 64 | usage: a bad flag or value, an unknown provider |
-/// | 65 | bad input data: not audio hark can read, an empty or truncated file |
+/// | 65 | bad input data: not audio hark can read, an empty or truncated file, an unusable rate |
 /// | 66 | no input: a missing file, a missing or busy capture device |
 /// | 69 | the provider stayed unavailable through every retry |
 /// | 70 | an internal error |
@@ -59,7 +59,12 @@ enum ExitStatus {
         case let error as OutputError:
             return (ioError, error.description)
         case let error as DSPError:
-            return (usage, error.description)
+            switch error {
+            case .invalidOption: return (usage, error.description)
+            case .unsupportedSampleRate: return (dataError, error.description)
+            // The C libraries failing on valid input is hark's fault: the message asks for a report.
+            case .resamplerFailed, .audioProcessingFailed, .encoderFailed: return (software, error.description)
+            }
         default:
             return (software, "internal error: \(error). Please report it with the command you ran.")
         }

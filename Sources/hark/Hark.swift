@@ -20,6 +20,8 @@ struct HarkCommand: AsyncParsableCommand {
               hark providers                   what each provider supports
 
             Keys come from the environment (DEEPGRAM_API_KEY, ASSEMBLYAI_API_KEY, OPENAI_API_KEY, GOOGLE_APPLICATION_CREDENTIALS) or the configuration file, never from a flag. With none, hark uses the offline 'local' recognizer.
+
+            Every flag: hark help transcribe (or man hark.transcribe once installed).
             """,
         version: HarkVersion.string,
         subcommands: [Transcribe.self, Devices.self, Providers.self, ConfigCommand.self],

@@ -49,7 +49,8 @@ package enum AudioSourceError: Error, Sendable, Equatable, CustomStringConvertib
         case .truncated(let name, let detail):
             "'\(name)' is truncated: \(detail); the audio before it was transcribed."
         case .readFailed(let name, let reason):
-            "reading '\(name)' failed: \(reason)."
+            "reading '\(name)' failed: \(reason). Check that the file or device is still there and readable, "
+                + "then run hark again."
         case .deviceNotFound(let name, let detail):
             "no capture device '\(name)' (\(detail)). Run 'hark devices' to list devices and pass one with --device."
         case .deviceBusy(let name):

@@ -137,7 +137,8 @@ package struct FileAudioSource: AudioSource {
                 throw .unsupportedFormat(
                     name: name,
                     detail:
-                        "it is not a WAV file; for raw PCM give its format with --rate, --channels and --sample-format")
+                        "it is not a WAV file; for raw PCM give its format with --rate, --channels and --sample-format; "
+                        + "convert other formats to WAV first (ffmpeg -i FILE -f wav - | hark -)")
             }
             guard rawFormat.sampleRate > 0, rawFormat.channels > 0 else {
                 throw .unsupportedFormat(

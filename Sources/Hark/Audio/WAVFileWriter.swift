@@ -22,11 +22,11 @@ package final class WAVFileWriter: Sendable {
     private let state: Mutex<State>
 
     /// Creates (or truncates) `path`.
-    /// - Throws: `AudioSourceError.cannotOpen` naming the path and the reason.
+    /// - Throws: `OutputError.cannotCreate` naming the path, the reason and `--save-audio`.
     package init(path: String, sampleRate: Int, channels: Int) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw AudioSourceError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            throw OutputError.cannotCreate(path: path, reason: String(cString: strerror(errno)), flag: "--save-audio")
         }
         self.path = path
         self.sampleRate = sampleRate

@@ -9,8 +9,8 @@ package enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The reader of the pipe went away (`hark … | head -1`): EPIPE. Not a failure of hark;
     /// the CLI ends quietly.
     case readerClosed(name: String)
-    /// The output file could not be created.
-    case cannotCreate(path: String, reason: String)
+    /// The output file could not be created; `flag` is the option that named it.
+    case cannotCreate(path: String, reason: String, flag: String = "-o")
     /// `write(2)` failed for another reason (disk full, I/O error).
     case writeFailed(name: String, reason: String)
 
@@ -18,8 +18,9 @@ package enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .readerClosed(let name):
             "the reader of \(name) closed it; stopped writing the transcript."
-        case .cannotCreate(let path, let reason):
-            "cannot create the output file '\(path)': \(reason). Check the directory exists and is writable."
+        case .cannotCreate(let path, let reason, let flag):
+            "cannot create '\(path)' (given to \(flag)): \(reason). Check that its folder exists and is writable, "
+                + "or give \(flag) another path."
         case .writeFailed(let name, let reason):
             "writing the transcript to \(name) failed: \(reason). Check free space, or write elsewhere with -o."
         }

@@ -94,6 +94,9 @@ package struct TerminalRenderer: TranscriptRenderer {
         try sink.write("\n")
     }
 
+    /// Whether an interim is on screen.
+    package var showsInterim: Bool { shown != nil }
+
     /// Erases the interim on screen; the next interim is drawn afresh.
     ///
     /// The CLI calls it before printing a status line on stderr to the same terminal.

@@ -9,6 +9,20 @@ package protocol TranscriptRenderer {
     mutating func render(_ event: TranscriptEvent) throws
     /// Writes whatever ends the output (a pending cue, a newline after an interim).
     mutating func finish() throws
+    /// Takes back text that is redrawn in place (the live view's interim), so a line printed
+    /// on stderr to the same terminal does not land in the middle of it; the next event draws
+    /// it again. Renderers that only append need not implement it.
+    mutating func clearInterim() throws
+    /// Whether text that is redrawn in place is on screen now (the live view's interim).
+    var showsInterim: Bool { get }
+}
+
+extension TranscriptRenderer {
+    /// Nothing to take back: the output only ever appends.
+    package mutating func clearInterim() throws {}
+
+    /// Nothing is redrawn in place.
+    package var showsInterim: Bool { false }
 }
 
 /// The pieces of a transcript line shared by the line and terminal renderers.

@@ -23,15 +23,19 @@ package final class InputMonitor: Sendable {
     private let watchSilence: Bool
     private let duration: Double?
     private let hint: @Sendable (String) -> Void
+    /// Takes the redrawn line instead of stderr, when another task owns the terminal row.
+    private let redraw: (@Sendable (String) -> Void)?
 
     /// - Parameters:
     ///   - showMeter: draw the level meter.
     ///   - showProgress: draw position / duration / speed (files on a terminal).
     ///   - watchSilence: hint once when a live input stays at digital silence.
     ///   - hint: prints a whole line on stderr.
+    ///   - redraw: when given, receives each redrawn line's text instead of it being written to
+    ///     stderr (the live view draws it where it cannot collide with the interim).
     package init(
         showMeter: Bool, showProgress: Bool, watchSilence: Bool, duration: Double?,
-        hint: @escaping @Sendable (String) -> Void
+        hint: @escaping @Sendable (String) -> Void, redraw: (@Sendable (String) -> Void)? = nil
     ) {
         self.state = Mutex(State(sink: OutputSink(descriptor: 2, name: "standard error")))
         self.showMeter = showMeter
@@ -39,6 +43,7 @@ package final class InputMonitor: Sendable {
         self.watchSilence = watchSilence
         self.duration = duration
         self.hint = hint
+        self.redraw = redraw
     }
 
     /// Whether there is anything to do at all.
@@ -73,8 +78,12 @@ package final class InputMonitor: Sendable {
                 parts.append(text)
             }
             if !parts.isEmpty {
-                try? state.sink.write("\r\u{1B}[K" + parts.joined(separator: "  "))
-                state.lineShown = true
+                if let redraw {
+                    redraw(parts.joined(separator: "  "))
+                } else {
+                    try? state.sink.write("\r\u{1B}[K" + parts.joined(separator: "  "))
+                    state.lineShown = true
+                }
             }
             return message
         }

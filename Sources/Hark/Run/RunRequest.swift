@@ -19,10 +19,14 @@ package struct RunRequest: Sendable {
     package var stderrIsTerminal: Bool
     /// Columns of the terminal on stdout (80 when unknown).
     package var terminalWidth: Int
+    /// The live width of the terminal on stdout, for the live view to follow.
+    ///
+    /// The CLI's SIGWINCH watcher updates it. Nil: the width stays `terminalWidth`.
+    package var terminalColumns: TerminalColumns?
 
     package init(
         configuration: Configuration, input: InputSelection, rawFormat: AudioFormat?, environment: [String: String],
-        stdoutIsTerminal: Bool, stderrIsTerminal: Bool, terminalWidth: Int
+        stdoutIsTerminal: Bool, stderrIsTerminal: Bool, terminalWidth: Int, terminalColumns: TerminalColumns? = nil
     ) {
         self.configuration = configuration
         self.input = input
@@ -31,5 +35,6 @@ package struct RunRequest: Sendable {
         self.stdoutIsTerminal = stdoutIsTerminal
         self.stderrIsTerminal = stderrIsTerminal
         self.terminalWidth = terminalWidth
+        self.terminalColumns = terminalColumns
     }
 }

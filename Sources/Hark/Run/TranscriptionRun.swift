@@ -121,15 +121,28 @@ package enum TranscriptionRun {
         }
     }
 
+    /// What the rendering task receives: the session's events, and stderr lines from other
+    /// tasks, which must not be written while the live view's interim is on the terminal.
+    private enum RenderInput: Sendable {
+        case event(TranscriptEvent)
+        case statusLine(String)
+        /// The level meter's latest text, drawn by the live view's owner.
+        case meter(String)
+    }
+
     /// Renders events until the session ends; a reader that went away stops the run quietly.
     private static func render(
-        _ events: AsyncStream<TranscriptEvent>, prepared: PreparedRun, stop: StopRequest,
+        _ inputs: AsyncStream<RenderInput>, prepared: PreparedRun, stop: StopRequest,
         outputClosed: LockedValue<Bool>, diagnostics: @escaping @Sendable (String) -> Void
     ) async throws {
         var output = try OutputSet(prepared: prepared)
-        for await event in events {
+        for await input in inputs {
             do {
-                try output.render(event, diagnostics: diagnostics)
+                switch input {
+                case .event(let event): try output.render(event, diagnostics: diagnostics)
+                case .statusLine(let line): try output.printStatus(line, diagnostics: diagnostics)
+                case .meter(let text): output.showMeter(text)
+                }
             } catch OutputError.readerClosed {
                 // `hark | head -1`: the reader has what it wanted; stop quietly.
                 outputClosed.withLock { $0 = true }
@@ -137,7 +150,12 @@ package enum TranscriptionRun {
                 return
             }
         }
-        try output.finish()
+        do {
+            try output.finish()
+        } catch OutputError.readerClosed {
+            // The reader left just as the last line was written: still not a failure.
+            outputClosed.withLock { $0 = true }
+        }
     }
 
     /// Runs a prepared transcription until the input ends or `stop` is requested.
@@ -156,7 +174,7 @@ package enum TranscriptionRun {
                 try makePayloadEncoder(
                     requirements.encoding, sampleRate: requirements.sampleRate, bitrate: configuration.bitrate)
             })
-        let (events, continuation) = AsyncStream.makeStream(of: TranscriptEvent.self)
+        let (inputs, continuation) = AsyncStream.makeStream(of: RenderInput.self)
         let outputClosed = LockedValue(false)
 
         let runSource = prepared.source
@@ -169,10 +187,21 @@ package enum TranscriptionRun {
             }
         }
         let isFile = !runSource.isLive
+        // On one terminal with the transcript, the meter is drawn by the rendering task, which
+        // knows when the row is free.
+        var meterToRenderer: (@Sendable (String) -> Void)?
+        if request.stdoutIsTerminal && request.stderrIsTerminal {
+            meterToRenderer = { text in _ = continuation.yield(.meter(text)) }
+        }
         let monitor = InputMonitor(
             showMeter: configuration.meter && request.stderrIsTerminal,
             showProgress: isFile && request.stderrIsTerminal && !request.stdoutIsTerminal,
-            watchSilence: runSource.isLive, duration: runSource.duration, hint: diagnostics)
+            watchSilence: runSource.isLive, duration: runSource.duration,
+            hint: { line in
+                // Through the rendering task while it runs; directly once it has ended.
+                if case .terminated = continuation.yield(.statusLine(line)) { diagnostics(line) }
+            },
+            redraw: meterToRenderer)
         let observe: @Sendable (AudioBlock) -> Void = { block in
             recorder?.append(block)
             if monitor.isActive { monitor.observe(block) }
@@ -201,11 +230,11 @@ package enum TranscriptionRun {
                     defer { continuation.finish() }
                     return try await session.run(
                         source: runSource, makePipeline: makePipeline, stop: stop,
-                        emit: { continuation.yield($0) }, observe: observe)
+                        emit: { continuation.yield(.event($0)) }, observe: observe)
                 }
                 group.addTask {
                     try await Self.render(
-                        events, prepared: prepared, stop: stop, outputClosed: outputClosed, diagnostics: statusLines)
+                        inputs, prepared: prepared, stop: stop, outputClosed: outputClosed, diagnostics: statusLines)
                     return nil
                 }
                 var outcome: SessionOutcome?

@@ -37,13 +37,23 @@ struct Transcribe: AsyncParsableCommand {
         case "-": selection = .standardInput
         case let path?: selection = .file(path: path)
         }
-        let rawFormat = AudioFormat(
-            sampleRate: input.rate ?? 16000, channels: input.channels ?? 1,
-            sampleFormat: input.sampleFormat.flatMap(SampleFormat.init(rawValue:)) ?? .s16le)
+        let stdoutIsTerminal = Environment.isTerminal(STDOUT_FILENO)
+        let terminalWidth = Environment.terminalWidth()
+        // Only the live view on a terminal cares about resizes.
+        let resizes = stdoutIsTerminal ? TerminalResizeWatcher(initialWidth: terminalWidth) : nil
+        defer { resizes?.cancel() }
+        // Raw PCM only when described: otherwise an MP3 or any other file would be read as
+        // noise and "transcribed" without a word of warning.
+        var rawFormat: AudioFormat?
+        if input.rate != nil || input.channels != nil || input.sampleFormat != nil {
+            rawFormat = AudioFormat(
+                sampleRate: input.rate ?? 16000, channels: input.channels ?? 1,
+                sampleFormat: input.sampleFormat.flatMap(SampleFormat.init(rawValue:)) ?? .s16le)
+        }
         let request = RunRequest(
             configuration: configuration, input: selection, rawFormat: rawFormat, environment: environment,
-            stdoutIsTerminal: Environment.isTerminal(STDOUT_FILENO),
-            stderrIsTerminal: Environment.isTerminal(STDERR_FILENO), terminalWidth: Environment.terminalWidth())
+            stdoutIsTerminal: stdoutIsTerminal, stderrIsTerminal: Environment.isTerminal(STDERR_FILENO),
+            terminalWidth: terminalWidth, terminalColumns: resizes?.columns)
 
         // A closed pipe must surface as EPIPE on write, not kill hark silently mid-line.
         signal(SIGPIPE, SIG_IGN)

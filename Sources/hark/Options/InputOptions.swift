@@ -6,7 +6,8 @@ struct InputOptions: ParsableArguments {
     @Argument(
         help: ArgumentHelp(
             "A WAV or raw PCM file, or '-' for standard input. Without it, hark listens to the microphone.",
-            valueName: "input"))
+            valueName: "input"),
+        completion: .file(extensions: ["wav", "raw", "pcm"]))
     var input: String?
 
     @Option(help: ArgumentHelp("ALSA capture device (see 'hark devices').", valueName: "name"))
@@ -20,7 +21,8 @@ struct InputOptions: ParsableArguments {
 
     @Option(
         name: .customLong("sample-format"),
-        help: ArgumentHelp("Sample format of raw PCM input: s16le, s24le, s32le or f32le.", valueName: "format"))
+        help: ArgumentHelp("Sample format of raw PCM input: s16le, s24le, s32le or f32le.", valueName: "format"),
+        completion: .list(["s16le", "s24le", "s32le", "f32le"]))
     var sampleFormat: String?
 
     @Option(

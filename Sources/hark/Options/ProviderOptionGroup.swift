@@ -6,7 +6,8 @@ struct ProviderOptionGroup: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Speech-to-text provider: \(ProviderRegistry.names.joined(separator: ", ")). Default: the first with a key, else local.",
-            valueName: "name"))
+            valueName: "name"),
+        completion: .list(ProviderRegistry.names))
     var provider: String?
 
     @Option(help: ArgumentHelp("Provider model (e.g. nova-3).", valueName: "model"))
@@ -29,10 +30,14 @@ struct ProviderOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("HTTP(S) proxy for provider connections.", valueName: "url"))
     var proxy: String?
 
-    @Option(help: ArgumentHelp("PEM file of CA certificates to trust instead of the system's.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("PEM file of CA certificates to trust instead of the system's.", valueName: "file"),
+        completion: .file(extensions: ["pem", "crt"]))
     var cacert: String?
 
-    @Option(help: ArgumentHelp("Read this configuration file instead of ~/.config/hark/config.json.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Read this configuration file instead of ~/.config/hark/config.json.", valueName: "file"),
+        completion: .file(extensions: ["json"]))
     var config: String?
 
     /// `--param` values split at the first '='.

@@ -22,7 +22,9 @@ extension DeepgramAdapter {
                     + "intercepting proxy")
         case .connectionLost(let detail):
             return .unavailable(
-                provider: name, hint: "the connection to \(host) broke during the stream (\(detail))")
+                provider: name,
+                hint: "the connection to \(host) broke during the stream (\(detail)). If this repeats, check the "
+                    + "network connection and --proxy")
         case .timedOut(let phase):
             return .unavailable(
                 provider: name, hint: "timed out \(phase) with \(host). Check the network connection and --proxy")
@@ -110,11 +112,16 @@ extension DeepgramAdapter {
         case 1012, 1013:
             return .serverError(provider: name, hint: "Deepgram \(what): it is restarting or overloaded; try again")
         case 1000, 1001:
-            return .unavailable(provider: name, hint: "Deepgram \(what) before hark finished the stream")
+            return .unavailable(
+                provider: name,
+                hint: "Deepgram \(what) before hark finished the stream; run hark again if this repeats")
         case 1006:
-            return .unavailable(provider: name, hint: "the connection to \(host) broke without a close frame")
+            return .unavailable(
+                provider: name,
+                hint: "the connection to \(host) broke without a close frame. If this repeats, check the network "
+                    + "connection and --proxy")
         default:
-            return .serverError(provider: name, hint: "Deepgram \(what)")
+            return .serverError(provider: name, hint: "Deepgram \(what); try again, and report it if it repeats")
         }
     }
 
