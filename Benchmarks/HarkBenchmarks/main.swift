@@ -9,6 +9,7 @@ let groups: [(name: String, run: () async throws -> Void)] = [
     ("local", { try await LocalRecognizerBenchmark.run() }),
     ("messages", { try await ProviderMessagesBenchmark.run() }),
     ("deepgram", { try await DeepgramDecoderBenchmark.run() }),
+    ("endtoend", { try await EndToEndBenchmark.run() }),
 ]
 let wanted = Set(CommandLine.arguments.dropFirst().map { $0.lowercased() })
 print("hark benchmarks")

@@ -57,6 +57,7 @@ struct OutputSet {
     mutating func render(_ event: TranscriptEvent, diagnostics: @Sendable (String) -> Void) throws {
         if let line = StatusLine.text(for: event) { diagnostics(line) }
         try primary.render(event)
+        if case .final = event { PerformanceTrace.record("final_line") }
         try file?.render(event)
     }
 
