@@ -57,7 +57,9 @@ enum EndToEndBenchmark {
         // 3. The long file live-paced: hark and the Python SDK side by side, and hark with the
         //    microphone path's DSP (48 kHz in, VAD gate, resampled to 16 kHz), all at once.
         let audioMinutes = Double(minutes)
-        print("endtoend: \(minutes)-minute speech, live-paced: hark, Deepgram Python SDK, hark 48 kHz + VAD (concurrently)")
+        print(
+            "endtoend: \(minutes)-minute speech, live-paced: hark, Deepgram Python SDK, hark 48 kHz + VAD (concurrently)"
+        )
         async let harkLive = runHark(hark, input: audio.speech16k, arguments: [], in: bench, label: "long-live")
         async let dspLive = runHark(
             hark, input: audio.speech48k, arguments: ["--vad"], in: bench, label: "long-live-48k-vad")
@@ -88,7 +90,8 @@ enum EndToEndBenchmark {
 
         // 4. The long file at --speed max: throughput and CPU, both paths.
         print("endtoend: \(minutes)-minute speech at --speed max")
-        let maxRun = try await runHark(hark, input: audio.speech16k, arguments: ["--speed", "max"], in: bench, label: "long-max")
+        let maxRun = try await runHark(
+            hark, input: audio.speech16k, arguments: ["--speed", "max"], in: bench, label: "long-max")
         let maxDSP = try await runHark(
             hark, input: audio.speech48k, arguments: ["--speed", "max", "--vad"], in: bench, label: "long-max-48k-vad")
         let sdkMax = try await runSDK(python: python, input: audio.speech16k, speed: "max", in: bench, label: "sdk-max")
@@ -99,10 +102,13 @@ enum EndToEndBenchmark {
             "throughput --speed max, 48 kHz + VAD (x real time)", format(audioMinutes * 60 / maxDSP.usage.wallSeconds),
             "-", nil)
         table.add(
-            "throughput Python SDK unpaced (x real time)", format(audioMinutes * 60 / sdkMax.usage.wallSeconds), "-", nil)
-        table.add("CPU s per audio minute, --speed max, 16 kHz", format(maxRun.usage.cpuSeconds / audioMinutes), "-", nil)
+            "throughput Python SDK unpaced (x real time)", format(audioMinutes * 60 / sdkMax.usage.wallSeconds), "-",
+            nil)
         table.add(
-            "CPU s per audio minute, --speed max, 48 kHz + VAD", format(maxDSP.usage.cpuSeconds / audioMinutes), "-", nil)
+            "CPU s per audio minute, --speed max, 16 kHz", format(maxRun.usage.cpuSeconds / audioMinutes), "-", nil)
+        table.add(
+            "CPU s per audio minute, --speed max, 48 kHz + VAD", format(maxDSP.usage.cpuSeconds / audioMinutes), "-",
+            nil)
         table.add(
             "CPU s per audio minute, unpaced, Python SDK", format(sdkMax.usage.cpuSeconds / audioMinutes), "-", nil)
         table.add(
@@ -136,7 +142,37 @@ enum EndToEndBenchmark {
             "throughput, \(minutes * 6) min stream (x real time)",
             format(audioMinutes * 6 * 60 / growth.usage.wallSeconds), "-", nil)
 
-        // 6. The offline recognizer (reported apart: its models need ~100 MB).
+        // 6. The microphone path through ALSA itself: the file plugin device playing the long
+        //    file (16-bit mono raw), unpaced, VAD gate on as for any live source, stopped with
+        //    Ctrl-C after 4 s. The plugin grants whatever rate hark asks, so capture runs at the
+        //    provider's 16 kHz (the 48 kHz DSP figures above come from a 48 kHz WAV with --vad).
+        print("endtoend: microphone path (ALSA file plugin, unpaced, VAD gate), 4 s then Ctrl-C")
+        let raw = bench.appendingPathComponent("speech-\(minutes)min.raw")
+        if !FileManager.default.fileExists(atPath: raw.path) {
+            try BenchAudio.tool("/usr/bin/sox", [audio.speech16k, "-t", "raw", raw.path])
+        }
+        let device = try ALSATestDevice(rawFile: raw)
+        let config = bench.appendingPathComponent("mic-config.json")
+        try Data(#"{"replay_seconds": 3600}"#.utf8).write(to: config)
+        let mic = try await runHark(
+            hark, input: nil, arguments: ["--device", device.deviceName, "--config", config.path], in: bench,
+            label: "mic-alsa", trace: false, extraEnvironment: device.environment, stopAfter: 4)
+        let micErrors =
+            (try? String(contentsOfFile: bench.appendingPathComponent("mic-alsa.err").path, encoding: .utf8)) ?? ""
+        if let match = micErrors.firstMatch(of: /hark: ([0-9.]+) s captured/), let captured = Double(match.1),
+            captured > 0
+        {
+            table.add(
+                "CPU s per audio minute, ALSA capture unpaced + VAD (\(format(captured, digits: 0)) s captured)",
+                format(mic.usage.cpuSeconds / (captured / 60)), "-", nil)
+            table.add(
+                "peak RSS, ALSA capture (MB)", format(megabytes(mic.usage.peakResidentKilobytes)), "< 16",
+                megabytes(mic.usage.peakResidentKilobytes) < 16)
+        } else {
+            table.add("ALSA capture", "no summary line on stderr", "-", nil)
+        }
+
+        // 7. The offline recognizer (reported apart: its models need ~100 MB).
         print("endtoend: local (PocketSphinx) on the sample at --speed max")
         let local = try await runHark(
             hark, input: sample, arguments: ["--speed", "max"], in: bench, label: "local", provider: "local",
@@ -162,8 +198,9 @@ enum EndToEndBenchmark {
 
     /// Runs hark on `input` against a fresh Deepgram fake (or `provider` when not deepgram).
     static func runHark(
-        _ hark: String, input: String, arguments: [String], in directory: URL, label: String,
-        provider: String = "deepgram", trace: Bool = true
+        _ hark: String, input: String?, arguments: [String], in directory: URL, label: String,
+        provider: String = "deepgram", trace: Bool = true, extraEnvironment: [String: String] = [:],
+        stopAfter: Double? = nil
     ) async throws -> Run {
         let fake = provider == "deepgram" ? try FakeServer(script: "deepgram.py") : nil
         defer {
@@ -175,18 +212,24 @@ enum EndToEndBenchmark {
         let traceFile = directory.appendingPathComponent("\(label).trace").path
         try? FileManager.default.removeItem(atPath: traceFile)
         var environment = ProcessInfo.processInfo.environment
-        for key in ["ASSEMBLYAI_API_KEY", "OPENAI_API_KEY", "HARK_PROVIDER", "HARK_TRACE_FILE"] { environment[key] = nil }
+        for key in ["ASSEMBLYAI_API_KEY", "OPENAI_API_KEY", "HARK_PROVIDER", "HARK_TRACE_FILE"] {
+            environment[key] = nil
+        }
         environment["DEEPGRAM_API_KEY"] = "test-key"
         if trace { environment["HARK_TRACE_FILE"] = traceFile }
+        environment.merge(extraEnvironment) { $1 }
         var providerArguments = ["--provider", provider]
         if let fake { providerArguments += ["--endpoint", fake.endpoint()] }
         let stdoutFile = directory.appendingPathComponent("\(label).out").path
         let child = try ChildProcess(
-            executable: hark, arguments: providerArguments + arguments + [input], environment: environment,
+            executable: hark, arguments: providerArguments + arguments + (input.map { [$0] } ?? []),
+            environment: environment,
             standardOutput: stdoutFile, standardError: directory.appendingPathComponent("\(label).err").path)
-        let usage = await child.wait()
+        let usage = await child.wait(stopAfter: stopAfter)
         if usage.status != 0 {
-            let errors = (try? String(contentsOfFile: directory.appendingPathComponent("\(label).err").path, encoding: .utf8)) ?? ""
+            let errors =
+                (try? String(contentsOfFile: directory.appendingPathComponent("\(label).err").path, encoding: .utf8))
+                ?? ""
             throw ChildProcessError.toolFailed("hark (\(label))", "exit \(usage.status): \(errors)")
         }
         return Run(
@@ -213,7 +256,9 @@ enum EndToEndBenchmark {
             standardError: directory.appendingPathComponent("\(label).err").path)
         let usage = await child.wait()
         if usage.status != 0 {
-            let errors = (try? String(contentsOfFile: directory.appendingPathComponent("\(label).err").path, encoding: .utf8)) ?? ""
+            let errors =
+                (try? String(contentsOfFile: directory.appendingPathComponent("\(label).err").path, encoding: .utf8))
+                ?? ""
             throw ChildProcessError.toolFailed("deepgram_sdk_client.py (\(label))", "exit \(usage.status): \(errors)")
         }
         return Run(
@@ -291,8 +336,7 @@ struct FigureTable {
                 "\(EndToEndBenchmark.format(p50, digits: 3)) / \(EndToEndBenchmark.format(p99, digits: 3))",
                 "p99 < 2", p99 < 2)
         }
-        if let p50 = Trace.percentile(trace.messageToLine, 0.5), let p99 = Trace.percentile(trace.messageToLine, 0.99)
-        {
+        if let p50 = Trace.percentile(trace.messageToLine, 0.5), let p99 = Trace.percentile(trace.messageToLine, 0.99) {
             add(
                 "latency final received -> line on stdout (ms), \(label), p50 / p99 of \(trace.messageToLine.count)",
                 "\(EndToEndBenchmark.format(p50, digits: 3)) / \(EndToEndBenchmark.format(p99, digits: 3))",
@@ -303,8 +347,10 @@ struct FigureTable {
     func print() {
         let nameWidth = rows.map(\.name.count).max() ?? 10
         let valueWidth = rows.map(\.value.count).max() ?? 10
-        Swift.print("  figure".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0) + "  value"
-            .padding(toLength: valueWidth + 2, withPad: " ", startingAt: 0) + "  target        result")
+        Swift.print(
+            "  figure".padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+                + "  value"
+                .padding(toLength: valueWidth + 2, withPad: " ", startingAt: 0) + "  target        result")
         for row in rows {
             let verdict = row.met.map { $0 ? "met" : "MISSED" } ?? ""
             Swift.print(
@@ -329,7 +375,9 @@ struct BenchAudio {
             print("endtoend: generating \(minutes) minutes of speech with espeak-ng (once)")
             // Sentences with a 1.2 s pause after each (SSML breaks), so a VAD gate and the
             // fake's energy detector see utterances, as with a person speaking.
-            let subjects = ["The morning train", "A quiet engineer", "Every small program", "The river", "Our old radio"]
+            let subjects = [
+                "The morning train", "A quiet engineer", "Every small program", "The river", "Our old radio",
+            ]
             let verbs = ["carried", "measured", "printed", "followed", "listened to"]
             let objects = [
                 "seven careful words", "the sound of the city", "a list of numbers", "the weather report",
@@ -346,8 +394,11 @@ struct BenchAudio {
             try tool("/usr/bin/espeak-ng", ["-m", "-v", "en-us", "-s", "165", "-w", spoken, ssml])
             try tool(
                 "/usr/bin/sox",
-                [spoken, "-r", "16000", "-c", "1", "-b", "16", audio.speech16k + ".tmp.wav", "pad", "0", "600", "trim",
-                    "0", String(minutes * 60)])
+                [
+                    spoken, "-r", "16000", "-c", "1", "-b", "16", audio.speech16k + ".tmp.wav", "pad", "0", "600",
+                    "trim",
+                    "0", String(minutes * 60),
+                ])
             try manager.moveItem(atPath: audio.speech16k + ".tmp.wav", toPath: audio.speech16k)
             try? manager.removeItem(atPath: spoken)
         }
