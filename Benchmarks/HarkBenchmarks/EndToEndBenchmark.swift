@@ -118,29 +118,8 @@ enum EndToEndBenchmark {
             "peak RSS hark, --speed max (MB)", format(megabytes(maxRun.usage.peakResidentKilobytes)), "< 16",
             megabytes(maxRun.usage.peakResidentKilobytes) < 16)
 
-        // 5. Growth: six times the long file at --speed max, memory at start, middle and end.
-        print("endtoend: \(minutes * 6)-minute stream at --speed max (memory growth)")
-        let growth = try await runHark(
-            hark, input: audio.speech6x, arguments: ["--speed", "max"], in: bench, label: "growth", trace: false)
-        let samples = growth.residentSamples
-        if samples.count >= 3 {
-            let start = samples[min(samples.count - 1, 4)]
-            let middle = samples[samples.count / 2]
-            let end = samples[samples.count - 1]
-            let growthFigure =
-                "\(format(megabytes(start.kilobytes))) @\(format(start.seconds))s, "
-                + "\(format(megabytes(middle.kilobytes))) @\(format(middle.seconds))s, "
-                + "\(format(megabytes(end.kilobytes))) @\(format(end.seconds))s"
-            table.add(
-                "RSS over \(minutes * 6) min stream, start/middle/end (MB)", growthFigure, "flat",
-                end.kilobytes - middle.kilobytes < 1024)
-        }
-        table.add(
-            "peak RSS, \(minutes * 6) min stream (MB)", format(megabytes(growth.usage.peakResidentKilobytes)), "< 16",
-            megabytes(growth.usage.peakResidentKilobytes) < 16)
-        table.add(
-            "throughput, \(minutes * 6) min stream (x real time)",
-            format(audioMinutes * 6 * 60 / growth.usage.wallSeconds), "-", nil)
+        // 5. Growth: six times the long file, accelerated, memory at start, middle and end.
+        try await growth(hark: hark, bench: bench, audio: audio, minutes: minutes, table: &table)
 
         // 6. The microphone path through ALSA itself: the file plugin device playing the long
         //    file (16-bit mono raw), unpaced, VAD gate on as for any live source, stopped with
@@ -186,6 +165,54 @@ enum EndToEndBenchmark {
         table.print()
     }
 
+    /// `make bench` group `growth` alone (also part of `endtoend`).
+    static func runGrowth() async throws {
+        let bench = PackagePaths.root.appendingPathComponent(".build/bench")
+        try FileManager.default.createDirectory(at: bench, withIntermediateDirectories: true)
+        let hark = PackagePaths.root.appendingPathComponent(".build/release/hark").path
+        guard FileManager.default.isExecutableFile(atPath: hark) else {
+            print("  skipped: build the release binary first (swift build -c release --product hark)")
+            return
+        }
+        let minutes = Int(ProcessInfo.processInfo.environment["HARK_BENCH_MINUTES"] ?? "") ?? 10
+        let audio = try BenchAudio.prepare(in: bench, minutes: minutes)
+        var table = FigureTable()
+        try await growth(hark: hark, bench: bench, audio: audio, minutes: minutes, table: &table)
+        print("")
+        table.print()
+    }
+
+    /// Six times the long file at 100x real time (so that a 60-minute stream takes 36 s and
+    /// memory can be watched over it), resident memory sampled every half second.
+    static func growth(hark: String, bench: URL, audio: BenchAudio, minutes: Int, table: inout FigureTable)
+        async throws
+    {
+        let audioMinutes = Double(minutes)
+        print("endtoend: \(minutes * 6)-minute stream at --speed 100 (memory growth)")
+        let growth = try await runHark(
+            hark, input: audio.speech6x, arguments: ["--speed", "100"], in: bench, label: "growth", trace: false,
+            sampleEvery: 0.5)
+        let samples = growth.residentSamples
+        if samples.count >= 3 {
+            let start = samples[samples.count / 20]
+            let middle = samples[samples.count / 2]
+            let end = samples[samples.count - 1]
+            let growthFigure =
+                "\(format(megabytes(start.kilobytes))) @\(format(start.seconds, digits: 1))s, "
+                + "\(format(megabytes(middle.kilobytes))) @\(format(middle.seconds, digits: 1))s, "
+                + "\(format(megabytes(end.kilobytes))) @\(format(end.seconds, digits: 1))s"
+            table.add(
+                "RSS over \(minutes * 6) min stream, start/middle/end (MB)", growthFigure, "flat",
+                end.kilobytes - start.kilobytes < 1024)
+        }
+        table.add(
+            "peak RSS, \(minutes * 6) min stream (MB)", format(megabytes(growth.usage.peakResidentKilobytes)), "< 16",
+            megabytes(growth.usage.peakResidentKilobytes) < 16)
+        table.add(
+            "CPU s per audio minute, \(minutes * 6) min stream at 100x",
+            format(growth.usage.cpuSeconds / (audioMinutes * 6)), "-", nil)
+    }
+
     // MARK: - Runs
 
     struct Run {
@@ -200,7 +227,7 @@ enum EndToEndBenchmark {
     static func runHark(
         _ hark: String, input: String?, arguments: [String], in directory: URL, label: String,
         provider: String = "deepgram", trace: Bool = true, extraEnvironment: [String: String] = [:],
-        stopAfter: Double? = nil
+        stopAfter: Double? = nil, sampleEvery: Double = 0.25
     ) async throws -> Run {
         let fake = provider == "deepgram" ? try FakeServer(script: "deepgram.py") : nil
         defer {
@@ -225,7 +252,7 @@ enum EndToEndBenchmark {
             executable: hark, arguments: providerArguments + arguments + (input.map { [$0] } ?? []),
             environment: environment,
             standardOutput: stdoutFile, standardError: directory.appendingPathComponent("\(label).err").path)
-        let usage = await child.wait(stopAfter: stopAfter)
+        let usage = await child.wait(sampleEvery: sampleEvery, stopAfter: stopAfter)
         if usage.status != 0 {
             let errors =
                 (try? String(contentsOfFile: directory.appendingPathComponent("\(label).err").path, encoding: .utf8))
