@@ -87,6 +87,7 @@ struct OutputSet {
         default: break
         }
         try primary.render(event)
+        if case .final = event { PerformanceTrace.record("final_line") }
         try file?.render(event)
     }
 

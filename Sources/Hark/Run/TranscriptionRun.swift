@@ -71,7 +71,8 @@ package enum TranscriptionRun {
             source = try ALSACapture(
                 device: device, preferredRate: adapter.audio.sampleRate, onNotice: captureNotice)
         case .file(let path):
-            let file = try await FileAudioSource.open(path: path, rawFormat: request.rawFormat)
+            let file = try await FileAudioSource.open(
+                path: path, rawFormat: request.rawFormat, blockDuration: Self.fileBlockDuration(configuration))
             warnings = file.warnings
             source = Self.paced(file, speed: configuration.speed)
         case .standardInput:
@@ -98,6 +99,17 @@ package enum TranscriptionRun {
         return PreparedRun(
             request: request, source: source, adapter: adapter, pipeline: pipeline, session: session,
             linkOptions: linkOptions, fellBackToLocal: choice.fellBackToLocal, sourceWarnings: warnings)
+    }
+
+    /// Seconds per block read from a file: one chunk when paced, 40 ms when unpaced.
+    ///
+    /// A paced file wakes the process once per block, and the provider sees nothing before a
+    /// chunk is complete anyway, so blocks of one chunk cost no latency. `make bench` measured
+    /// 40 ms blocks at live pace at 0.39 CPU-seconds per audio minute, almost all of it in the
+    /// 25 wake-ups a second (futex, timer and epoll calls), against 0.05 unpaced.
+    static func fileBlockDuration(_ configuration: Configuration) -> Double {
+        guard case .times = configuration.speed else { return 0.04 }
+        return Double(configuration.chunkMilliseconds) / 1000
     }
 
     private static func paced(_ source: FileAudioSource, speed: PacingSpeed) -> any AudioSource {

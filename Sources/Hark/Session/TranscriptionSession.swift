@@ -148,9 +148,11 @@ package struct TranscriptionSession: Sendable {
                 var pipeline = try makePipeline()
                 do {
                     for try await block in source.blocks() {
+                        let blockArrived = PerformanceTrace.isEnabled ? PerformanceTrace.now() : 0
                         captured.withLock { $0 += block.duration }
                         observe?(block)
                         for chunk in try pipeline.process(block) {
+                            PerformanceTrace.record("chunk_ready", at: blockArrived)
                             await Self.append(chunk, to: backlog, emit: emit)
                         }
                     }
@@ -161,6 +163,7 @@ package struct TranscriptionSession: Sendable {
                 }
                 // Reached at the end of the input, and when a stop cancelled the reading.
                 for chunk in try pipeline.finish() {
+                    PerformanceTrace.record("chunk_ready")
                     await Self.append(chunk, to: backlog, emit: emit)
                 }
                 backlog.finishInput()
@@ -298,14 +301,17 @@ package struct TranscriptionSession: Sendable {
                 group.addTask {
                     var decoder = adapter.makeDecoder()
                     if decoder.isReady { ready.signal() }
+                    var messageNumber = 0
                     for try await message in link.inbound {
+                        messageNumber += 1
                         lastHeard.withLock { $0 = .now }
                         let events = try decoder.decode(message)
                         if decoder.isReady { ready.signal() }
                         for event in events {
-                            Self.deliver(
+                            let emittedFinal = Self.deliver(
                                 event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
                                 replaying: generation > 0, emit: emit)
+                            if emittedFinal { PerformanceTrace.record("final_emitted", detail: messageNumber) }
                             if case .final = event { rotation.finalArrived() }
                         }
                         // A provider may end the session before hark asked it to (AssemblyAI's
@@ -469,32 +475,37 @@ package struct TranscriptionSession: Sendable {
 
     /// Maps an event onto the input timeline, drops what a replay repeats, acknowledges
     /// finalized audio, and emits it.
+    /// - Returns: whether a final transcript was emitted (for `PerformanceTrace`).
+    @discardableResult
     private static func deliver(
         _ event: TranscriptEvent, timeline: LockedValue<StreamTimeline>, backlog: AudioBacklog,
         lastFinalEnd: LockedValue<Double>, replaying: Bool, emit: @Sendable (TranscriptEvent) -> Void
-    ) {
+    ) -> Bool {
         let mapped = timeline.withLock { $0.map(event) }
         guard case .final(var segment) = mapped else {
             emit(mapped)
-            return
+            return false
         }
         let previousEnd = lastFinalEnd.withLock { $0 }
         if replaying, segment.start < previousEnd - 0.005 {
             // A reconnect re-sent audio the provider had partly finalized before: keep only
             // the words that end after what was already printed.
-            if segment.end <= previousEnd + 0.005 { return }
+            if segment.end <= previousEnd + 0.005 { return false }
             if !segment.words.isEmpty {
                 segment.words = segment.words.filter { $0.end > previousEnd + 0.005 }
-                guard let first = segment.words.first else { return }
+                guard let first = segment.words.first else { return false }
                 segment.text = segment.words.map(\.text).joined(separator: " ")
                 segment.start = first.start
             }
         }
+        var emitted = false
         if !segment.text.isEmpty || !segment.words.isEmpty {
             lastFinalEnd.withLock { $0 = max($0, segment.end) }
             emit(.final(segment))
+            emitted = true
         }
         backlog.acknowledge(through: segment.end)
+        return emitted
     }
 }
 

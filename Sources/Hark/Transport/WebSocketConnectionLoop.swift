@@ -303,7 +303,9 @@ struct FrameLoop {
             }
             switch action {
             case .none: break
-            case .deliver(let message): core.deliver(message)
+            case .deliver(let message):
+                PerformanceTrace.record("message_received")
+                core.deliver(message)
             case .sendPong(let payload):
                 control.append((Self.frame(.pong, payload), false))
             case .replyToClose(let payload, let code, let reason):
@@ -352,6 +354,10 @@ struct FrameLoop {
             case .wouldBlock: return .blocked
             case .transferred(let count):
                 writeOffset += count
+                // Opcode 2 in the first byte: a binary (audio) frame is now wholly on the socket.
+                if PerformanceTrace.isEnabled, writeOffset == writing.count, writing.first.map({ $0 & 0x0F }) == 2 {
+                    PerformanceTrace.record("audio_frame_written")
+                }
                 if writeOffset == writing.count && writingIsClose {
                     writingIsClose = false
                     core.closeWritten()
