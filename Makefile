@@ -42,12 +42,15 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Generated protobuf code is left as protoc writes it.
+SWIFT_SOURCES = $$(find Sources Tests Benchmarks -name '*.swift' -not -path '*/Generated/*') Package.swift
+
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
+	$(SWIFT) format lint --strict $(SWIFT_SOURCES)
 	@bash .ci/check-imports
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Package.swift
+	$(SWIFT) format --in-place $(SWIFT_SOURCES)
 
 bench:
 	$(SWIFT) build -c release --product hark

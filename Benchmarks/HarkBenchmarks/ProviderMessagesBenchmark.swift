@@ -1,5 +1,4 @@
 import FoundationEssentials
-
 import Hark
 
 /// The per-chunk work of the AssemblyAI and OpenAI adapters: wrapping 250 ms of audio (every

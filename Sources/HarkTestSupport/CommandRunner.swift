@@ -34,9 +34,10 @@ package enum CommandRunner {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        for key in ["DEEPGRAM_API_KEY", "ASSEMBLYAI_API_KEY", "OPENAI_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
-            "GOOGLE_ACCESS_TOKEN", "HARK_PROVIDER", "NO_COLOR"]
-        {
+        for key in [
+            "DEEPGRAM_API_KEY", "ASSEMBLYAI_API_KEY", "OPENAI_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
+            "GOOGLE_ACCESS_TOKEN", "HARK_PROVIDER", "NO_COLOR",
+        ] {
             env[key] = nil
         }
         // A test must never read the developer's own configuration.

@@ -3,7 +3,9 @@ package import Foundation
 /// Position-marked test audio (s16le mono, 16 kHz unless asked otherwise): every 10 ms frame
 /// starts with its own index, so a fake started with `--marked` can tell where in the input a
 /// connection's audio begins, and a test can tell from a fake's recording which parts of the
-/// input reached it. The format is described in `Tests/Fakes/fakekit.py`.
+/// input reached it.
+///
+/// The format is described in `Tests/Fakes/fakekit.py`.
 ///
 /// The markers survive only sample-exact paths: give the audio at the rate the provider takes
 /// (24 kHz for OpenAI), so hark's resampler passes it through unchanged.

@@ -26,18 +26,18 @@ package struct MemoryAudioSource: AudioSource {
         let pause = pause
         return AsyncThrowingStream { continuation in
             let task = Task {
-            var index = 0
-            while index < samples.count {
-                if let pause { try? await Task.sleep(for: pause) }
-                let end = min(samples.count, index + step)
-                continuation.yield(
-                    AudioBlock(
-                        samples: Array(samples[index..<end]), sampleRate: format.sampleRate,
-                        channels: format.channels,
-                        inputStart: Double(index / format.channels) / Double(format.sampleRate)))
-                index = end
-            }
-            continuation.finish()
+                var index = 0
+                while index < samples.count {
+                    if let pause { try? await Task.sleep(for: pause) }
+                    let end = min(samples.count, index + step)
+                    continuation.yield(
+                        AudioBlock(
+                            samples: Array(samples[index..<end]), sampleRate: format.sampleRate,
+                            channels: format.channels,
+                            inputStart: Double(index / format.channels) / Double(format.sampleRate)))
+                    index = end
+                }
+                continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
         }

@@ -6,7 +6,9 @@ import Hark
 #endif
 
 /// Turns SIGINT and SIGTERM into a graceful stop: the first asks the run to finish (stop
-/// capturing, send what is buffered, print the last words); a second exits at once. Before
+/// capturing, send what is buffered, print the last words); a second exits at once.
+///
+/// Before
 /// audio flows (while a device or stdin is being opened) there is nothing to save, so a signal
 /// exits at once.
 final class SignalWatcher {

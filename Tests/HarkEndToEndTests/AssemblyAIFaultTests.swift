@@ -4,7 +4,9 @@ import Testing
 
 /// Faults between hark and AssemblyAI, played by its fake on position-marked audio: every
 /// sentence comes out exactly once and in order, and every 10 ms of input reached a server at
-/// least once, whatever breaks. AssemblyAI refuses audio faster than real time (3007), so these
+/// least once, whatever breaks.
+///
+/// AssemblyAI refuses audio faster than real time (3007), so these
 /// run at `--speed 1` on a few seconds of audio.
 @Suite("hark end to end: AssemblyAI faults and session limits", .serialized)
 struct AssemblyAIFaultTests {

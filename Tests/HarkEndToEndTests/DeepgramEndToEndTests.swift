@@ -29,7 +29,13 @@ struct DeepgramEndToEndTests {
         func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
         u32(36 + pcm.count)
         data.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(1); u16(channels); u32(rate); u32(rate * channels * 2); u16(channels * 2); u16(16)
+        u32(16)
+        u16(1)
+        u16(channels)
+        u32(rate)
+        u32(rate * channels * 2)
+        u16(channels * 2)
+        u16(16)
         data.append(contentsOf: Array("data".utf8))
         u32(pcm.count)
         data.append(pcm)
@@ -48,7 +54,8 @@ struct DeepgramEndToEndTests {
             let scriptURL = directory.appendingPathComponent("script.json")
             try DeepgramEndToEndTests.script.write(to: scriptURL, atomically: true, encoding: .utf8)
             fake = try FakeServer(
-                script: "deepgram.py", arguments: ["--script", scriptURL.path] + scenario.flatMap { ["--scenario", $0] })
+                script: "deepgram.py",
+                arguments: ["--script", scriptURL.path] + scenario.flatMap { ["--scenario", $0] })
             pcm = DeepgramEndToEndTests.pcm()
             wavPath = directory.appendingPathComponent("speech.wav").path
             rawPath = directory.appendingPathComponent("speech.raw").path
@@ -150,7 +157,8 @@ struct DeepgramEndToEndTests {
     func malformedConfig() throws {
         let directory = try PackagePaths.temporaryDirectory()
         let path = directory.appendingPathComponent("config.json").path
-        try "{\n  \"provider\": \"deepgram\",\n  \"speed\" 2\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "{\n  \"provider\": \"deepgram\",\n  \"speed\" 2\n}\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         let result = try CommandRunner.hark(["--config", path, "x.wav"])
         #expect(result.status == 78)
         #expect(result.stderr.contains("\(path):3:11"))

@@ -117,7 +117,9 @@ struct FaultEndToEndTests {
     func silentServer() throws {
         let run = try Self.run(
             seconds: 6, scenarios: ["silent"],
-            config: #"{"retry_base": 0.05, "retry_cap": 0.1, "retry_attempts": 2, "server_silence_timeout": 1, "finish_timeout": 1}"#)
+            config:
+                #"{"retry_base": 0.05, "retry_cap": 0.1, "retry_attempts": 2, "server_silence_timeout": 1, "finish_timeout": 1}"#
+        )
         #expect(run.result.status == 69, "\(run.result.stderr)")
         #expect(run.result.stderr.contains("sent nothing"), "\(run.result.stderr)")
         // The first attempt and two reconnection attempts.

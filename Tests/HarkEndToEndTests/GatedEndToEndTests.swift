@@ -27,8 +27,10 @@ struct GatedEndToEndTests {
         let fake = try FakeServer(script: "deepgram.py", arguments: ["--energy-threshold", "300"])
         defer { fake.stop() }
         let result = try CommandRunner.hark(
-            ["--provider", "deepgram", "--endpoint", fake.endpoint(), "--speed", "max", "--vad", "--format", "jsonl",
-             wav.path],
+            [
+                "--provider", "deepgram", "--endpoint", fake.endpoint(), "--speed", "max", "--vad", "--format", "jsonl",
+                wav.path,
+            ],
             environment: ["DEEPGRAM_API_KEY": "test-key"])
         #expect(result.status == 0, "\(result.stderr)")
         let events = result.stdoutLines.compactMap {
@@ -78,4 +80,3 @@ struct GatedEndToEndTests {
         #expect(received.prefix(3200) == pcm.prefix(3200))
     }
 }
-

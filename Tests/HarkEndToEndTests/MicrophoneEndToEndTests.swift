@@ -6,7 +6,9 @@ import Testing
 /// through ALSA itself), stopped with Ctrl-C like a person would.
 @Suite("hark end to end: microphone", .serialized)
 struct MicrophoneEndToEndTests {
-    @Test("Ctrl-C stops capture, flushes the provider, prints the last words and exits 0; the fake got the device's audio")
+    @Test(
+        "Ctrl-C stops capture, flushes the provider, prints the last words and exits 0; the fake got the device's audio"
+    )
     func interruptFlushesLastWords() async throws {
         let directory = try PackagePaths.temporaryDirectory("hark-mic")
         // 1.5 s of audio with a recognisable sample pattern; the device then returns silence.
@@ -42,7 +44,9 @@ struct MicrophoneEndToEndTests {
         #expect(received.count >= expected.count)
         #expect(received.prefix(expected.count) == expected)
         // The provider was asked to finish: Finalize and CloseStream arrived.
-        let texts = fake.recordedEvents().filter { $0["event"] as? String == "text" }.compactMap { $0["message"] as? String }
+        let texts = fake.recordedEvents().filter { $0["event"] as? String == "text" }.compactMap {
+            $0["message"] as? String
+        }
         #expect(texts.contains { $0.contains("CloseStream") }, "\(texts)")
     }
 
@@ -112,4 +116,3 @@ struct MicrophoneEndToEndTests {
         #expect(result.stdoutLines == ["go forward ten meters"], "\(speech.count) samples; \(result.stderr)")
     }
 }
-

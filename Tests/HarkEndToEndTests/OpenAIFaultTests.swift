@@ -4,7 +4,9 @@ import Testing
 
 /// Faults between hark and OpenAI Realtime, played by its fake on position-marked audio: every
 /// sentence comes out exactly once and in order, and every 10 ms of input reached a server at
-/// least once, whatever breaks. The marked audio is written at OpenAI's 24 kHz, so hark passes it
+/// least once, whatever breaks.
+///
+/// The marked audio is written at OpenAI's 24 kHz, so hark passes it
 /// through unresampled and the fake decodes the markers from the base64 audio.
 @Suite("hark end to end: OpenAI faults and session limits", .serialized)
 struct OpenAIFaultTests {

@@ -137,11 +137,14 @@ struct ProviderEndToEndTests {
 
     @Test("local: a raw file and stdin are transcribed offline, with no key and no network")
     func localFileAndStdin() throws {
-        let file = try CommandRunner.hark(["--provider", "local", "--rate", "16000", "--speed", "max", Self.goForward.path])
+        let file = try CommandRunner.hark([
+            "--provider", "local", "--rate", "16000", "--speed", "max", Self.goForward.path,
+        ])
         #expect(file.status == 0, "\(file.stderr)")
         #expect(file.stdoutLines == ["go forward ten meters"])
         let stdin = try CommandRunner.hark(
-            ["--provider", "local", "--rate", "16000", "--speed", "max", "-"], stdin: try Data(contentsOf: Self.goForward))
+            ["--provider", "local", "--rate", "16000", "--speed", "max", "-"],
+            stdin: try Data(contentsOf: Self.goForward))
         #expect(stdin.status == 0, "\(stdin.stderr)")
         #expect(stdin.stdoutLines == ["go forward ten meters"])
     }

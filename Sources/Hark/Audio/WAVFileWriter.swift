@@ -32,7 +32,9 @@ package final class WAVFileWriter: Sendable {
         self.sampleRate = sampleRate
         self.channels = channels
         self.state = Mutex(State(descriptor: descriptor))
-        state.withLock { state in Self.writeAll(Self.header(rate: sampleRate, channels: channels, dataBytes: 0), to: &state) }
+        state.withLock { state in
+            Self.writeAll(Self.header(rate: sampleRate, channels: channels, dataBytes: 0), to: &state)
+        }
     }
 
     /// Appends a block (converted to 16-bit).
@@ -82,8 +84,15 @@ package final class WAVFileWriter: Sendable {
     /// A 44-byte canonical PCM header.
     private static func header(rate: Int, channels: Int, dataBytes: UInt32) -> [UInt8] {
         var header: [UInt8] = []
-        func append32(_ value: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { header.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) } }
-        func append16(_ value: UInt16) { header.append(UInt8(truncatingIfNeeded: value)); header.append(UInt8(value >> 8)) }
+        func append32(_ value: UInt32) {
+            for shift in stride(from: 0, to: 32, by: 8) {
+                header.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+            }
+        }
+        func append16(_ value: UInt16) {
+            header.append(UInt8(truncatingIfNeeded: value))
+            header.append(UInt8(value >> 8))
+        }
         header += Array("RIFF".utf8)
         append32(36 &+ dataBytes)
         header += Array("WAVEfmt ".utf8)

@@ -1,7 +1,9 @@
 import Synchronization
 
 /// A wake-up for one waiting task: `signal()` wakes the waiter, or is remembered until the
-/// next `wait()` if nobody waits. Several signals before a wait count as one.
+/// next `wait()` if nobody waits.
+///
+/// Several signals before a wait count as one.
 ///
 /// Used where a task must sleep until "something changed" (new audio, room in a buffer,
 /// a provider became ready) without polling.

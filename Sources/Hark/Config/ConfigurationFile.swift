@@ -33,7 +33,9 @@ package struct ConfigurationFile: Sendable {
         return try parse(text, path: path, permissions: permissions(of: path))
     }
 
-    /// Parses a configuration document. `permissions` are the file's mode bits, if known.
+    /// Parses a configuration document.
+    ///
+    /// `permissions` are the file's mode bits, if known.
     package static func parse(_ text: String, path: String, permissions: UInt32? = nil) throws -> ConfigurationFile {
         let document: JSONValue
         do {
@@ -43,7 +45,8 @@ package struct ConfigurationFile: Sendable {
                 path: path, line: error.line, column: error.column, message: error.message)
         }
         guard case .object = document else {
-            throw ConfigurationError.invalidValue(path: path, key: "(top level)", message: "must be a JSON object { … }")
+            throw ConfigurationError.invalidValue(
+                path: path, key: "(top level)", message: "must be a JSON object { … }")
         }
         var file = ConfigurationFile(path: path, exists: true, document: document)
         var probe = Configuration()
@@ -70,7 +73,11 @@ package struct ConfigurationFile: Sendable {
             case "device": configuration.device = try reader.string(value, key)
             case "speed":
                 let text: String
-                if case .number(let number) = value { text = String(number) } else { text = try reader.string(value, key) }
+                if case .number(let number) = value {
+                    text = String(number)
+                } else {
+                    text = try reader.string(value, key)
+                }
                 guard let speed = PacingSpeed(argument: text) else {
                     throw reader.invalid(key, "must be a positive number or \"max\"")
                 }
@@ -195,7 +202,8 @@ package struct ConfigurationFile: Sendable {
                             case .string(let string): text = string
                             case .bool(let flag): text = flag ? "true" : "false"
                             case .number(let number):
-                                text = number == number.rounded() && abs(number) < 1e15
+                                text =
+                                    number == number.rounded() && abs(number) < 1e15
                                     ? String(Int(number)) : String(number)
                             default: throw invalid("\(full).\(parameter)", "must be a string, number or true/false")
                             }
@@ -236,7 +244,8 @@ package struct ConfigurationFile: Sendable {
             if count == 0 { break }
             bytes += buffer[0..<count]
             if bytes.count > 1 << 20 {
-                throw ConfigurationError.unreadable(path: path, reason: "larger than 1 MiB; is it a configuration file?")
+                throw ConfigurationError.unreadable(
+                    path: path, reason: "larger than 1 MiB; is it a configuration file?")
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {

@@ -41,7 +41,9 @@ package enum ConfigurationReport {
         add("cacert", quoted(configuration.caBundle))
         add("retry_base", String(configuration.retryBaseSeconds))
         add("retry_cap", String(configuration.retryCapSeconds))
-        add("retry_attempts", configuration.retryAttempts.map(String.init) ?? "\"auto (unlimited for a microphone, 5 for files)\"")
+        add(
+            "retry_attempts",
+            configuration.retryAttempts.map(String.init) ?? "\"auto (unlimited for a microphone, 5 for files)\"")
         add("replay_seconds", String(configuration.replaySeconds))
         add("session_limit", configuration.sessionLimitSeconds.map { String($0) } ?? "\"the provider's maximum\"")
         lines.append("  \"providers\": {")
@@ -67,7 +69,8 @@ package enum ConfigurationReport {
             ]
             if !settings.parameters.isEmpty {
                 fields.append(
-                    "\"params\": {" + settings.parameters.map { "\(quoted($0.key)): \(quoted($0.value))" }
+                    "\"params\": {"
+                        + settings.parameters.map { "\(quoted($0.key)): \(quoted($0.value))" }
                         .joined(separator: ", ") + "}")
             }
             for key in settings.settings.keys.sorted() {

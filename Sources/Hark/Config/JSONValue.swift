@@ -236,7 +236,8 @@ package struct JSONParser {
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else {
-                throw error(current == UInt8(ascii: "}") ? "a trailing ',' before '}'" : "expected a \"key\" in an object")
+                throw error(
+                    current == UInt8(ascii: "}") ? "a trailing ',' before '}'" : "expected a \"key\" in an object")
             }
             let key = try parseString()
             skipWhitespace()

@@ -15,7 +15,8 @@ package struct Chunker {
     ///   - chunkDuration: chunk length (20–1000 ms in the CLI).
     package init(sampleRate: Int, chunkDuration: Duration) {
         self.sampleRate = sampleRate
-        let milliseconds = Double(chunkDuration.components.seconds) * 1000
+        let milliseconds =
+            Double(chunkDuration.components.seconds) * 1000
             + Double(chunkDuration.components.attoseconds) / 1e15
         self.samplesPerChunk = max(1, Int((Double(sampleRate) * milliseconds / 1000).rounded()))
         buffer.reserveCapacity(samplesPerChunk)
@@ -62,7 +63,9 @@ package struct Chunker {
         return chunk
     }
 
-    /// Float in [-1, 1] to PCM16, rounded and clipped. The scale is 32768, the one the
+    /// Float in [-1, 1] to PCM16, rounded and clipped.
+    ///
+    /// The scale is 32768, the one the
     /// decoders divide by, so 16-bit input passes through the float pipeline unchanged.
     @inline(__always)
     package static func pcm16(_ sample: Float) -> Int16 {

@@ -69,6 +69,7 @@ package final class OutputSink: TextSink {
     }
 
     /// Opens `path` for appending (`-o FILE --append`), creating it if needed, mode 0644.
+    ///
     /// The corresponding C function is `open` with `O_WRONLY | O_CREAT | O_APPEND`.
     package static func append(path: String) throws(OutputError) -> OutputSink {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)

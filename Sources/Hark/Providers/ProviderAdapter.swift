@@ -11,7 +11,9 @@ package struct ProviderCapabilities: Sendable, Equatable {
     /// Longest session it allows, if any; the session rotates before it.
     package var maxSessionLength: Duration?
     /// Fastest it accepts audio, in times real time, when faster audio is an error (nil: no
-    /// such limit). `--speed` above it is refused, and replays after a reconnect are paced to it.
+    /// such limit).
+    ///
+    /// `--speed` above it is refused, and replays after a reconnect are paced to it.
     package var maxSpeed: Double?
     /// Regions or endpoints worth naming in `hark providers`.
     package var regions: [String]
@@ -38,7 +40,9 @@ package struct ProviderDescriptor: Sendable, Equatable {
     package var displayName: String
     /// One line for `hark providers`.
     package var summary: String
-    /// Environment variables that hold its key, in the order they are tried. Empty: no key needed.
+    /// Environment variables that hold its key, in the order they are tried.
+    ///
+    /// Empty: no key needed.
     package var credentialVariables: [String]
     /// Base URL (scheme, host, port) that `--endpoint` replaces.
     package var defaultEndpoint: String

@@ -1,4 +1,6 @@
-/// Every provider hark knows, by `--provider` name. Adding a provider is one line here.
+/// Every provider hark knows, by `--provider` name.
+///
+/// Adding a provider is one line here.
 ///
 /// The order matters: with no provider named, hark uses the first cloud provider whose key is
 /// set, so the offline `local` stays last.

@@ -64,7 +64,9 @@ package final class InputMonitor: Sendable {
             state.lastDraw = now
             var parts: [String] = []
             if let level {
-                parts.append("level [\(CaptureLevelMeter.bar(for: level.rmsDBFS, width: 30))] \(Int(level.rmsDBFS.rounded())) dBFS")
+                parts.append(
+                    "level [\(CaptureLevelMeter.bar(for: level.rmsDBFS, width: 30))] \(Int(level.rmsDBFS.rounded())) dBFS"
+                )
             }
             if showProgress {
                 let elapsed = now - state.started

@@ -46,13 +46,15 @@ package enum TranscriptionRun {
             throw ConfigurationError.invalidSetting(
                 setting: "--speed",
                 message:
-                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; use --speed \(limit) or lower")
+                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; use --speed \(limit) or lower"
+            )
         }
         if case .unlimited = configuration.speed, !isLive, let limit = descriptor.capabilities.maxSpeed {
             throw ConfigurationError.invalidSetting(
                 setting: "--speed",
                 message:
-                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; 'max' would break its stream limits")
+                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; 'max' would break its stream limits"
+            )
         }
 
         let pipeline = AudioPipeline.Configuration(
@@ -224,14 +226,15 @@ package enum TranscriptionRun {
         }
         let statusLines: @Sendable (String) -> Void = { line in
             monitor.clearLine()
-        if let capture = runSource as? ALSACapture {
-            let counters = capture.counters
-            if counters.overruns > 0 || counters.droppedBlocks > 0 || counters.suspensions > 0 {
-                let dropped = Double(counters.droppedFrames) / Double(max(format.sampleRate, 1))
-                diagnostics(
-                    "hark: capture from '\(capture.device)': \(counters.overruns) overrun(s), \(counters.suspensions) suspension(s), \(counters.droppedBlocks) block(s) (\(Int(dropped * 1000)) ms) dropped because processing fell behind")
+            if let capture = runSource as? ALSACapture {
+                let counters = capture.counters
+                if counters.overruns > 0 || counters.droppedBlocks > 0 || counters.suspensions > 0 {
+                    let dropped = Double(counters.droppedFrames) / Double(max(format.sampleRate, 1))
+                    diagnostics(
+                        "hark: capture from '\(capture.device)': \(counters.overruns) overrun(s), \(counters.suspensions) suspension(s), \(counters.droppedBlocks) block(s) (\(Int(dropped * 1000)) ms) dropped because processing fell behind"
+                    )
+                }
             }
-        }
             diagnostics(line)
         }
 
@@ -256,7 +259,7 @@ package enum TranscriptionRun {
                 }
                 return outcome
             }
-        } catch where outputClosed.value {
+        } catch  where outputClosed.value {
             outcome = nil
         }
         monitor.clearLine()

@@ -43,7 +43,9 @@ package final class AudioBacklog: Sendable {
         self.dropsOldestWhenFull = dropsOldestWhenFull
     }
 
-    /// Adds a chunk from the pipeline. Waits for room when full and not dropping; a cancelled
+    /// Adds a chunk from the pipeline.
+    ///
+    /// Waits for room when full and not dropping; a cancelled
     /// producer (shutting down) appends without waiting so its last chunks are kept.
     /// - Returns: a lost range when old audio had to be dropped.
     @discardableResult

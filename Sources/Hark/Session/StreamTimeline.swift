@@ -37,7 +37,9 @@ package struct StreamTimeline: Sendable {
         streamEnd += duration
     }
 
-    /// The input time of stream time `t`. Times before the first span map to its start;
+    /// The input time of stream time `t`.
+    ///
+    /// Times before the first span map to its start;
     /// times past the end extend the last span.
     package func inputTime(_ t: Double) -> Double {
         guard !spans.isEmpty else { return t }

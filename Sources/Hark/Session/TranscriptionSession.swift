@@ -2,11 +2,13 @@ import Synchronization
 
 /// Opens a link for a connection request; the CLI passes the real one (WebSocket, gRPC,
 /// in-process), tests pass in-memory links.
-package typealias LinkOpener = @Sendable (_ adapter: any ProviderAdapter, _ request: ConnectionRequest) async throws ->
+package typealias LinkOpener =
+    @Sendable (_ adapter: any ProviderAdapter, _ request: ConnectionRequest) async throws ->
     any ProviderLink
 
 /// Makes the payload encoder for one connection.
-package typealias PayloadEncoderFactory = @Sendable (_ requirements: AudioRequirements) throws ->
+package typealias PayloadEncoderFactory =
+    @Sendable (_ requirements: AudioRequirements) throws ->
     any AudioPayloadEncoder
 
 /// Limits and timers of a run.
@@ -118,7 +120,7 @@ package struct TranscriptionSession: Sendable {
                 throw error
             }
             group.cancelAll()
-            while let _ = try? await group.next() {}
+            while (try? await group.next()) != nil {}
         }
         let lost = backlog.lostRanges
         let summary = SessionSummary(
@@ -243,7 +245,8 @@ package struct TranscriptionSession: Sendable {
                 case .retry(let after):
                     // Once the input has ended (end of file, Ctrl-C), even an unlimited budget
                     // (a microphone) gets a bounded number of attempts: the user is waiting.
-                    let limit = backlog.inputHasEnded ? min(options.backoff.maxAttempts ?? 5, 5) : options.backoff.maxAttempts
+                    let limit =
+                        backlog.inputHasEnded ? min(options.backoff.maxAttempts ?? 5, 5) : options.backoff.maxAttempts
                     guard limit.map({ attempt <= $0 }) ?? true else {
                         if let pending = backlog.pendingRange {
                             emit(
@@ -290,7 +293,8 @@ package struct TranscriptionSession: Sendable {
         let finishing = LockedValue(false)
         let lastHeard = LockedValue(ContinuousClock.now)
         let finishSentAt = LockedValue(ContinuousClock.now)
-        let rotation = RotationClock(limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
+        let rotation = RotationClock(
+            limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
         let adapter = self.adapter
         let options = self.options
         let makeEncoder = self.makeEncoder
@@ -324,7 +328,8 @@ package struct TranscriptionSession: Sendable {
                 group.addTask {
                     try await Self.send(
                         adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
-                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation, finishing: finishing,
+                        timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation,
+                        finishing: finishing,
                         options: options)
                     finishSentAt.withLock { $0 = .now }
                     finishSent.signal()
@@ -351,7 +356,9 @@ package struct TranscriptionSession: Sendable {
                         // not slow: replace it, so the audio it never answered is sent again.
                         if lastHeard.value < finishSentAt.value {
                             throw SessionTimeout(
-                                phase: "waiting for the provider's last results: it sent nothing for \(options.finishTimeout) after the end of the audio")
+                                phase:
+                                    "waiting for the provider's last results: it sent nothing for \(options.finishTimeout) after the end of the audio"
+                            )
                         }
                         backlog.acknowledgeAll()
                         return
@@ -362,7 +369,8 @@ package struct TranscriptionSession: Sendable {
                             return
                         }
                         // A clean close we did not ask for (a session limit): reconnect and replay.
-                        throw LinkFailure.closed(code: 1000, reason: "closed by the provider before the end of the input")
+                        throw LinkFailure.closed(
+                            code: 1000, reason: "closed by the provider before the end of the input")
                     }
                 }
             }

@@ -1,15 +1,18 @@
 import Foundation
+import HarkTestSupport
 import Testing
 
 @testable import Hark
-import HarkTestSupport
 
 @Suite("Configuration file")
 struct ConfigurationFileTests {
     @Test("a malformed file is an error naming the file, line and column")
     func malformedNamesPosition() {
         let text = "{\n  \"provider\": \"deepgram\",\n  \"chunk_ms\": 250,\n}\n"
-        #expect(throws: ConfigurationError.malformed(path: "c.json", line: 4, column: 1, message: "a trailing ',' before '}'")) {
+        #expect(
+            throws: ConfigurationError.malformed(
+                path: "c.json", line: 4, column: 1, message: "a trailing ',' before '}'")
+        ) {
             try ConfigurationFile.parse(text, path: "c.json")
         }
         #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse("{\"a\": tru}", path: "c.json") }
@@ -60,7 +63,9 @@ struct ConfigurationFileTests {
         file = try ConfigurationFile.parse("{\"session_limit\": null}", path: "c.json")
         try file.apply(to: &configuration)
         #expect(configuration.sessionLimitSeconds == nil)
-        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse("{\"session_limit\": 0}", path: "c.json") }
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.parse("{\"session_limit\": 0}", path: "c.json")
+        }
     }
 
     @Test("provider settings, repeated parameters and extra keys are read in order")
@@ -86,7 +91,9 @@ struct ConfigurationFileTests {
     func readableKeyFileWarns() throws {
         let withKey = "{\"providers\": {\"deepgram\": {\"api_key\": \"k\"}}}"
         func chmodWarnings(_ text: String, _ mode: UInt32) throws -> [String] {
-            try ConfigurationFile.parse(text, path: "c.json", permissions: mode).warnings.filter { $0.contains("chmod 600") }
+            try ConfigurationFile.parse(text, path: "c.json", permissions: mode).warnings.filter {
+                $0.contains("chmod 600")
+            }
         }
         #expect(try chmodWarnings(withKey, 0o644).count == 1)
         #expect(try chmodWarnings(withKey, 0o600).isEmpty)
@@ -107,7 +114,8 @@ struct ConfigurationFileTests {
 
     @Test("config.example.json parses with no warning about its keys")
     func exampleParses() throws {
-        let text = try String(contentsOf: PackagePaths.root.appendingPathComponent("config.example.json"), encoding: .utf8)
+        let text = try String(
+            contentsOf: PackagePaths.root.appendingPathComponent("config.example.json"), encoding: .utf8)
         let file = try ConfigurationFile.parse(text, path: "config.example.json")
         #expect(file.warnings.filter { !$0.contains("unknown provider") }.isEmpty)
     }

@@ -6,13 +6,16 @@ import Testing
 
 /// A provider that needs no network, for testing the session: it reads the audio it receives
 /// and, for every full second of its stream, sends a final whose text is the value of that
-/// second's first sample. The audio the tests send encodes its own input second in every
+/// second's first sample.
+///
+/// The audio the tests send encodes its own input second in every
 /// sample, so a transcript of "s0 s1 s2 …" proves every second arrived exactly once.
 struct SecondsAdapter: ProviderAdapter {
     static let descriptor = ProviderDescriptor(
         name: "seconds", displayName: "Seconds", summary: "test provider", credentialVariables: [],
         defaultEndpoint: "ws://127.0.0.1", defaultModel: nil, transport: .inProcess,
-        capabilities: ProviderCapabilities(interimResults: false, wordTimings: true, diarization: false, encodings: [.linear16]))
+        capabilities: ProviderCapabilities(
+            interimResults: false, wordTimings: true, diarization: false, encodings: [.linear16]))
 
     init(options: ProviderOptions) {}
     var audio: AudioRequirements { AudioRequirements(sampleRate: 1000, encoding: .linear16) }

@@ -153,7 +153,9 @@ package struct DeepgramAdapter: ProviderAdapter {
     }
 
     /// Deepgram endpoints on silence it hears; with the gate closed it hears none, so the last
-    /// words would wait for the next speech. `Finalize` flushes them now (A3).
+    /// words would wait for the next speech.
+    ///
+    /// `Finalize` flushes them now (A3).
     package func speechEndedMessages() -> [WireMessage] { [.text(DeepgramControlMessage.finalize)] }
 
     package func makeDecoder() -> any TranscriptDecoder {

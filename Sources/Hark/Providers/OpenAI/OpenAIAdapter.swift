@@ -197,6 +197,7 @@ package struct OpenAIAdapter: ProviderAdapter {
     package func commitMessage() -> WireMessage { .text(OpenAIClientMessage.commit) }
 
     /// With turn detection off nothing ends a turn but a commit, so the end of speech is one.
+    ///
     /// With server VAD the server commits after the hang-over's silence by itself.
     package func speechEndedMessages() -> [WireMessage] { serverDetectsTurns ? [] : [commitMessage()] }
 
