@@ -5,39 +5,8 @@ import FoundationEssentials
 
 extension DeepgramAdapter {
     package func error(for failure: LinkFailure) -> ProviderError {
-        let name = Self.descriptor.displayName
-        switch failure {
-        case .handshakeRejected(let status, let headers, let body):
-            return handshakeError(status: status, headers: headers, body: body)
-        case .closed(let code, let reason):
-            return closeError(code: code, reason: reason)
-        case .connectFailed(let host, let detail):
-            return .unavailable(
-                provider: name,
-                hint: "cannot connect to \(host) (\(detail)). Check the network connection, --endpoint and --proxy")
-        case .tlsFailed(let host, let detail):
-            return .unavailable(
-                provider: name,
-                hint: "TLS with \(host) failed (\(detail)). Check the system clock, --cacert and any "
-                    + "intercepting proxy")
-        case .connectionLost(let detail):
-            return .unavailable(
-                provider: name,
-                hint: "the connection to \(host) broke during the stream (\(detail)). If this repeats, check the "
-                    + "network connection and --proxy")
-        case .timedOut(let phase):
-            return .unavailable(
-                provider: name, hint: "timed out \(phase) with \(host). Check the network connection and --proxy")
-        case .protocolViolation(let detail):
-            return .protocolError(
-                provider: name, hint: "\(detail) from \(host). Check that --endpoint points at a Deepgram server")
-        case .grpcStatus(let code, let message):
-            return .protocolError(
-                provider: name,
-                hint:
-                    "gRPC status \(code) (\(message)) from a WebSocket provider; this is a bug in hark, please report it"
-            )
-        }
+        failure.providerError(
+            provider: Self.descriptor.displayName, host: host, handshake: handshakeError, close: closeError)
     }
 
     /// A rejected upgrade: Deepgram's JSON body `{err_code, err_msg, request_id}`, else its

@@ -206,30 +206,11 @@ package struct OpenAIAdapter: ProviderAdapter {
     }
 
     package func error(for failure: LinkFailure) -> ProviderError {
-        let name = Self.descriptor.displayName
-        let error: ProviderError
-        switch failure {
-        case .handshakeRejected(let status, let headers, let body):
-            error = Self.handshakeError(status: status, headers: headers, body: body)
-        case .closed(let code, let reason):
-            error = Self.closeError(code: code, reason: reason, model: model)
-        case .connectFailed(let host, let detail):
-            error = .unavailable(
-                provider: name, hint: "cannot connect to \(host) (\(detail)); check the network, proxy and --endpoint")
-        case .tlsFailed(let host, let detail):
-            error = .unavailable(
-                provider: name,
-                hint: "TLS with \(host) failed (\(detail)); check the system CA certificates or pass --cacert")
-        case .connectionLost(let detail):
-            error = .unavailable(provider: name, hint: "the connection broke while streaming (\(detail))")
-        case .timedOut(let phase):
-            error = .unavailable(provider: name, hint: "timed out \(phase)")
-        case .protocolViolation(let detail):
-            error = .protocolError(provider: name, hint: detail)
-        case .grpcStatus(let code, let message):
-            error = .protocolError(provider: name, hint: "gRPC status \(code) (\(message)) on a WebSocket provider")
-        }
-        return error.replacingSecret(credential)
+        let host = (try? connectionRequest()).map { EndpointURL.host(of: $0.url) } ?? Self.descriptor.defaultEndpoint
+        return failure.providerError(
+            provider: Self.descriptor.displayName, host: host, handshake: Self.handshakeError,
+            close: { Self.closeError(code: $0, reason: $1, model: model) }
+        ).replacingSecret(credential)
     }
 
     /// What an HTTP answer other than 101 means; bodies look like `{"error":{"message":…,"code":…}}`.

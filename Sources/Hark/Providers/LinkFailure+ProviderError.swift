@@ -1,0 +1,50 @@
+extension LinkFailure {
+    /// What a link failure means for a WebSocket provider.
+    ///
+    /// A failure of the connection itself (DNS, refused, TLS, a reset, a timeout, a broken frame)
+    /// means the same for every provider; only the provider's HTTP answer to the upgrade and its
+    /// close codes need the adapter, through `handshake` and `close`.
+    /// - Parameters:
+    ///   - provider: the provider's display name.
+    ///   - host: the host (and port) hark connects to, for messages.
+    package func providerError(
+        provider: String, host: String,
+        handshake: (_ status: Int, _ headers: [HTTPHeader], _ body: String) -> ProviderError,
+        close: (_ code: Int, _ reason: String) -> ProviderError
+    ) -> ProviderError {
+        switch self {
+        case .handshakeRejected(let status, let headers, let body):
+            return handshake(status, headers, body)
+        case .closed(let code, let reason):
+            return close(code, reason)
+        case .connectFailed(let failedHost, let detail):
+            return .unavailable(
+                provider: provider,
+                hint:
+                    "cannot connect to \(failedHost) (\(detail)). Check the network connection, --endpoint and --proxy")
+        case .tlsFailed(let failedHost, let detail):
+            return .unavailable(
+                provider: provider,
+                hint: "TLS with \(failedHost) failed (\(detail)). Check the system clock, --cacert and any "
+                    + "intercepting proxy")
+        case .connectionLost(let detail):
+            return .unavailable(
+                provider: provider,
+                hint: "the connection to \(host) broke during the stream (\(detail)). If this repeats, check the "
+                    + "network connection and --proxy")
+        case .timedOut(let phase):
+            return .unavailable(
+                provider: provider, hint: "timed out \(phase) with \(host). Check the network connection and --proxy")
+        case .protocolViolation(let detail):
+            return .protocolError(
+                provider: provider,
+                hint: "\(detail) from \(host). Check that --endpoint points at a \(provider) server")
+        case .grpcStatus(let code, let message):
+            return .protocolError(
+                provider: provider,
+                hint:
+                    "gRPC status \(code) (\(message)) from a WebSocket provider; this is a bug in hark, please report it"
+            )
+        }
+    }
+}
