@@ -93,16 +93,6 @@ ARGS = fakekit.parse_arguments("Fake AssemblyAI v3 streaming server", extra_argu
 RECORDER = fakekit.Recorder(ARGS.record)
 
 
-def load_utterances(path):
-    """The script as written: utterances {start, end, text}, in order."""
-    if not path:
-        return []
-    with open(path) as f:
-        utterances = json.load(f)
-    return sorted(
-        ({"start": float(u["start"]), "end": float(u["end"]), "text": str(u["text"])} for u in utterances),
-        key=lambda u: u["start"],
-    )
 
 
 def word_lists(utterances):
@@ -120,7 +110,7 @@ def word_lists(utterances):
     return result
 
 
-UTTERANCES = load_utterances(ARGS.script)
+UTTERANCES = fakekit.load_script(ARGS.script)
 SCRIPT = word_lists(UTTERANCES)
 REJECTED = [0]  # upgrades rejected so far, for reject-times
 

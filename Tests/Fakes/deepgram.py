@@ -163,7 +163,7 @@ class Server:
         self.scenarios = args.scenarios
         self.recorder = fakekit.Recorder(args.record)
         self.keys = {"test-key"} | set(args.key)
-        self.script = load_script(args.script) if args.script else None
+        self.script = fakekit.load_script(args.script) if args.script else None
         self.active = 0
         self.accepted = 0
 
@@ -239,15 +239,6 @@ class Server:
             self.active -= 1
 
 
-def load_script(path):
-    with open(path) as f:
-        script = json.load(f)
-    utterances = script["utterances"] if isinstance(script, dict) else script
-    return sorted(
-        ({"start": float(u["start"]), "end": float(u["end"]), "text": str(u["text"]), "speaker": u.get("speaker")}
-         for u in utterances),
-        key=lambda u: u["start"],
-    )
 
 
 def validate_query(pairs):

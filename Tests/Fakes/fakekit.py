@@ -99,6 +99,22 @@ def parse_scenarios(values):
     return scenarios
 
 
+def load_script(path):
+    """A `--script FILE`: a JSON list (or {"utterances": [...]}) of utterances
+    {"start": s, "end": s, "text": "...", "speaker": n?} in seconds of audio, sorted by start.
+    No path: an empty script."""
+    if not path:
+        return []
+    with open(path) as f:
+        script = json.load(f)
+    utterances = script["utterances"] if isinstance(script, dict) else script
+    return sorted(
+        ({"start": float(u["start"]), "end": float(u["end"]), "text": str(u["text"]), "speaker": u.get("speaker")}
+         for u in utterances),
+        key=lambda u: u["start"],
+    )
+
+
 def ssl_context(args):
     if not args.tls_cert:
         return None

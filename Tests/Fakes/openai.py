@@ -109,16 +109,6 @@ ARGS = fakekit.parse_arguments("Fake OpenAI Realtime transcription server", extr
 RECORDER = fakekit.Recorder(ARGS.record)
 
 
-def load_utterances(path):
-    """The script as written: utterances {start, end, text}, in order."""
-    if not path:
-        return []
-    with open(path) as f:
-        utterances = json.load(f)
-    return sorted(
-        ({"start": float(u["start"]), "end": float(u["end"]), "text": str(u["text"])} for u in utterances),
-        key=lambda u: u["start"],
-    )
 
 
 def load_script(utterances):
@@ -133,7 +123,7 @@ def load_script(utterances):
     return result
 
 
-UTTERANCES = load_utterances(ARGS.script)
+UTTERANCES = fakekit.load_script(ARGS.script)
 SCRIPT = load_script(UTTERANCES)
 REJECTED = [0]  # upgrades rejected so far, for reject-times
 

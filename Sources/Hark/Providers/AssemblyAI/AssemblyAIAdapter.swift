@@ -321,14 +321,8 @@ struct AssemblyAITranscriptDecoder: TranscriptDecoder {
     }
 
     mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
-        guard case .text(let text) = message else { return [] }
         let name = AssemblyAIAdapter.descriptor.displayName
-        let parsed: AssemblyAIServerMessage
-        do {
-            parsed = try JSONDecoder().decode(AssemblyAIServerMessage.self, from: Data(text.utf8))
-        } catch {
-            throw ProviderError.protocolError(provider: name, hint: "a message that is not JSON: \(text.prefix(120))")
-        }
+        guard let parsed = try message.decodeJSON(AssemblyAIServerMessage.self, provider: name) else { return [] }
         switch parsed.type {
         case "Begin":
             return [.metadata(requestID: parsed.id, detail: parsed.configuration?.model.map { "model \($0)" })]

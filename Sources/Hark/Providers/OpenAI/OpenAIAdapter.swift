@@ -349,14 +349,8 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
     var isFinished: Bool { finishAcknowledged && !items.contains { $0.committed && !$0.done } }
 
     mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
-        guard case .text(let text) = message else { return [] }
         let name = OpenAIAdapter.descriptor.displayName
-        let event: OpenAIServerEvent
-        do {
-            event = try JSONDecoder().decode(OpenAIServerEvent.self, from: Data(text.utf8))
-        } catch {
-            throw ProviderError.protocolError(provider: name, hint: "an event that is not JSON: \(text.prefix(120))")
-        }
+        guard let event = try message.decodeJSON(OpenAIServerEvent.self, provider: name) else { return [] }
         switch event.type {
         case "session.created":
             return [.metadata(requestID: event.session?.id, detail: nil)]
