@@ -1,4 +1,4 @@
-# hark — rules: deps build test lint format bench run install uninstall clean
+# hark — rules: deps build test lint format bench run install uninstall clean proto
 #   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
 #   make build    release build of bin/hark
 #   make test     all test targets (unit, integration, end-to-end)
@@ -22,7 +22,7 @@ APT_PACKAGES := \
 	libcurl4-openssl-dev libwebrtc-audio-processing-dev libopus-dev libopusenc-dev \
 	libasound2-dev libsoxr-dev libpocketsphinx-dev pocketsphinx-en-us \
 	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
-	pocketsphinx-testdata python3-venv
+	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools
 
 .PHONY: deps build test lint format bench run man install uninstall clean
 
@@ -85,3 +85,18 @@ uninstall:
 
 clean:
 	rm -rf .build
+
+# Regenerates the Google Speech v2 messages (Swift for the tests' reference, Python for the fake)
+# from the committed proto. Not part of the build: the generated files are committed, so CI needs
+# no protoc. protoc and the well-known types come from python3-grpc-tools; the Swift plugin is
+# built from the swift-protobuf package the tests already depend on.
+GOOGLE_PROTO := Protos/google/cloud/speech/v2/cloud_speech.proto
+proto:
+	$(SWIFT) build --product protoc-gen-swift
+	/usr/bin/python3 -m grpc_tools.protoc -I Protos \
+		--plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
+		--swift_opt=Visibility=Package --swift_opt=UseAccessLevelOnImports=true --swift_opt=FileNaming=DropPath \
+		--swift_out=Tests/GoogleSpeechProto/Generated $(GOOGLE_PROTO)
+	tmp=$$(mktemp -d) && cp $(GOOGLE_PROTO) $$tmp/google_speech_v2.proto && \
+		/usr/bin/python3 -m grpc_tools.protoc -I $$tmp --python_out=Tests/Fakes $$tmp/google_speech_v2.proto && \
+		rm -r $$tmp
