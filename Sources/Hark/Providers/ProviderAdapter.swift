@@ -17,10 +17,15 @@ package struct ProviderCapabilities: Sendable, Equatable {
     package var maxSpeed: Double?
     /// Regions or endpoints worth naming in `hark providers`.
     package var regions: [String]
+    /// Settings beyond the common ones that the adapter reads from `ProviderOptions.settings`
+    /// (`region`, `project`, …); the command line refuses its provider-specific flags for a
+    /// provider that would ignore them.
+    package var settingKeys: Set<String>
 
     package init(
         interimResults: Bool, wordTimings: Bool, diarization: Bool, encodings: [AudioEncoding],
-        maxSessionLength: Duration? = nil, maxSpeed: Double? = nil, regions: [String] = []
+        maxSessionLength: Duration? = nil, maxSpeed: Double? = nil, regions: [String] = [],
+        settingKeys: Set<String> = []
     ) {
         self.interimResults = interimResults
         self.wordTimings = wordTimings
@@ -29,6 +34,7 @@ package struct ProviderCapabilities: Sendable, Equatable {
         self.maxSessionLength = maxSessionLength
         self.maxSpeed = maxSpeed
         self.regions = regions
+        self.settingKeys = settingKeys
     }
 }
 

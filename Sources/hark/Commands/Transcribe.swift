@@ -126,6 +126,20 @@ struct Transcribe: AsyncParsableCommand {
         if let endpoint = provider.endpoint { settings.endpoint = endpoint }
         if let model = provider.model { settings.model = model }
         if let language = provider.language { settings.language = language }
+        for setting in provider.namedSettings {
+            guard choice.adapter.descriptor.capabilities.settingKeys.contains(setting.key) else {
+                var takers: [String] = []
+                for adapter in ProviderRegistry.adapters
+                where adapter.descriptor.capabilities.settingKeys.contains(setting.key) {
+                    takers.append(adapter.descriptor.name)
+                }
+                var message = "\(setting.flag) does not apply to \(name)"
+                message += takers.isEmpty ? "." : "; it is for \(takers.joined(separator: ", "))."
+                if setting.key == "region" { message += " Use --endpoint to pick another host." }
+                throw ValidationError(message)
+            }
+            settings.settings[setting.key] = setting.value
+        }
         let parameters = try provider.parsedParameters()
         if !parameters.isEmpty {
             // A flag replaces the file's value of the same key; other file parameters stay.

@@ -17,6 +17,15 @@ struct ProviderOptionGroup: ParsableArguments {
     var language: String?
 
     @Option(
+        help: ArgumentHelp(
+            "Region or location for providers that have them (google: us, eu, global, us-central1, …).",
+            valueName: "region"))
+    var region: String?
+
+    @Option(help: ArgumentHelp("Cloud project to bill (google).", valueName: "id"))
+    var project: String?
+
+    @Option(
         name: .customLong("param"),
         help: ArgumentHelp("A provider parameter passed through as is (repeatable).", valueName: "key=value"))
     var parameters: [String] = []
@@ -40,6 +49,14 @@ struct ProviderOptionGroup: ParsableArguments {
         completion: .file(extensions: ["json"]))
     var config: String?
 
+    /// `--region` and `--project` as adapter settings, for the providers that read them.
+    var namedSettings: [NamedProviderSetting] {
+        var named: [NamedProviderSetting] = []
+        if let region { named.append(NamedProviderSetting(flag: "--region", key: "region", value: region)) }
+        if let project { named.append(NamedProviderSetting(flag: "--project", key: "project", value: project)) }
+        return named
+    }
+
     /// `--param` values split at the first '='.
     func parsedParameters() throws -> [ProviderParameter] {
         try parameters.map { text in
@@ -58,4 +75,11 @@ struct ProviderOptionGroup: ParsableArguments {
                 "unknown provider '\(provider)'; choose one of: \(ProviderRegistry.names.joined(separator: ", ")).")
         }
     }
+}
+
+/// A provider-specific flag and the adapter setting it fills.
+struct NamedProviderSetting {
+    var flag: String
+    var key: String
+    var value: String
 }
