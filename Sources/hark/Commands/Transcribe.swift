@@ -126,6 +126,23 @@ struct Transcribe: AsyncParsableCommand {
         if let endpoint = provider.endpoint { settings.endpoint = endpoint }
         if let model = provider.model { settings.model = model }
         if let language = provider.language { settings.language = language }
+        if let region = provider.region {
+            guard ProviderOptionGroup.regionProviders.contains(name) else {
+                throw ConfigurationError.invalidSetting(
+                    setting: "--region",
+                    message: "\(choice.adapter.descriptor.displayName) has no regions to choose; use --endpoint, "
+                        + "or --provider google or assemblyai")
+            }
+            settings.settings["region"] = region
+        }
+        if let project = provider.project {
+            guard ProviderOptionGroup.projectProviders.contains(name) else {
+                throw ConfigurationError.invalidSetting(
+                    setting: "--project",
+                    message: "only Google takes a project; drop --project or add --provider google")
+            }
+            settings.settings["project"] = project
+        }
         let parameters = try provider.parsedParameters()
         if !parameters.isEmpty {
             // A flag replaces the file's value of the same key; other file parameters stay.

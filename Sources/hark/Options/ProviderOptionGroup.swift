@@ -17,6 +17,18 @@ struct ProviderOptionGroup: ParsableArguments {
     var language: String?
 
     @Option(
+        help: ArgumentHelp(
+            "Provider region: Google's location (us, eu, global, us-central1, …; default us) or AssemblyAI's (edge, us, eu).",
+            valueName: "region"))
+    var region: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Google Cloud project id (default: the credentials' project or GOOGLE_CLOUD_PROJECT).",
+            valueName: "id"))
+    var project: String?
+
+    @Option(
         name: .customLong("param"),
         help: ArgumentHelp("A provider parameter passed through as is (repeatable).", valueName: "key=value"))
     var parameters: [String] = []
@@ -50,6 +62,10 @@ struct ProviderOptionGroup: ParsableArguments {
                 key: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
         }
     }
+
+    /// Providers that read the `region` setting, and those that read `project`.
+    static let regionProviders: Set<String> = ["google", "assemblyai"]
+    static let projectProviders: Set<String> = ["google"]
 
     func validate() throws {
         _ = try parsedParameters()
