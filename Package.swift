@@ -39,6 +39,10 @@ let package = Package(
         .systemLibrary(
             name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]),
+        // libcrypto signs Google service-account assertions; libcurl already loads it.
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "CPocketSphinx", path: "Sources/CPocketSphinx", pkgConfig: "pocketsphinx",
             providers: [.apt(["libpocketsphinx-dev"])]),
@@ -57,14 +61,15 @@ let package = Package(
         ),
         .target(
             name: "Hark",
-            dependencies: ["CCurl", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio"],
-            // The JSON Lines schema lives beside its renderer for the README; it is not a resource.
-            // Google (gRPC) is parked out of the build: grpc-swift's TLS stack links all of
-            // Foundation and ICU (binary 9.9 -> 98.8 MB, +10 MB resident for every provider, +9 min
-            // clean build, measured). It returns through a separate gRPC bridge process.
-            exclude: [
-                "Output/JSONL-SCHEMA.md", "Providers/Google", "Transport/GRPCStreamLink.swift",
+            dependencies: [
+                "CCurl", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio", "COpenSSL",
             ],
+            // The JSON Lines schema lives beside its renderer for the README; it is not a resource.
+            // The grpc-swift link stays out of the build: its TLS stack links all of Foundation and
+            // ICU (binary 9.9 -> 98.8 MB, +10 MB resident for every provider, +9 min clean build,
+            // measured). gRPC runs in a separate bridge process; the Google adapter encodes its
+            // protobuf messages by hand.
+            exclude: ["Output/JSONL-SCHEMA.md", "Transport/GRPCStreamLink.swift"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -91,7 +96,6 @@ let package = Package(
         .testTarget(
             name: "HarkTests",
             dependencies: ["Hark", "HarkTestSupport", "GoogleSpeechProto"],
-            exclude: ["Google"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

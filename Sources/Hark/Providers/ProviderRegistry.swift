@@ -9,6 +9,7 @@ package enum ProviderRegistry {
         DeepgramAdapter.self,
         AssemblyAIAdapter.self,
         OpenAIAdapter.self,
+        GoogleAdapter.self,
         LocalAdapter.self,
     ]
 

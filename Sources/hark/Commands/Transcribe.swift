@@ -133,10 +133,10 @@ struct Transcribe: AsyncParsableCommand {
                 where adapter.descriptor.capabilities.settingKeys.contains(setting.key) {
                     takers.append(adapter.descriptor.name)
                 }
-                var message = "\(setting.flag) does not apply to \(name)"
-                message += takers.isEmpty ? "." : "; it is for \(takers.joined(separator: ", "))."
-                if setting.key == "region" { message += " Use --endpoint to pick another host." }
-                throw ValidationError(message)
+                var message = "\(choice.adapter.descriptor.displayName) does not take it"
+                if !takers.isEmpty { message += "; it is for --provider \(takers.joined(separator: " or "))" }
+                if setting.key == "region" { message += ", or use --endpoint to pick another host" }
+                throw ConfigurationError.invalidSetting(setting: setting.flag, message: message)
             }
             settings.settings[setting.key] = setting.value
         }

@@ -18,11 +18,14 @@ struct ProviderOptionGroup: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Region or location for providers that have them (google: us, eu, global, us-central1, …).",
+            "Provider region: Google's location (us, eu, global, us-central1, …; default us) or AssemblyAI's (edge, us, eu).",
             valueName: "region"))
     var region: String?
 
-    @Option(help: ArgumentHelp("Cloud project to bill (google).", valueName: "id"))
+    @Option(
+        help: ArgumentHelp(
+            "Google Cloud project id (default: the credentials' project or GOOGLE_CLOUD_PROJECT).",
+            valueName: "id"))
     var project: String?
 
     @Option(

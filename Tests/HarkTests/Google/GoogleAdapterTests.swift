@@ -1,4 +1,5 @@
 import Foundation
+import GoogleSpeechProto
 import HarkTestSupport
 import SwiftProtobuf
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import GoogleSpeechProto
 import SwiftProtobuf
 import Testing
 
@@ -33,14 +34,15 @@ func bytes(hex: String) -> [UInt8] {
 
 /// Adapter options that need no credential file: a pasted access token and a project.
 func googleAdapter(
-    settings: [String: String] = [:], model: String? = nil, encoding: AudioEncoding? = nil,
-    interim: Bool = true, endpoint: String? = nil
+    settings: [String: String] = [:], model: String? = nil, language: String? = nil,
+    encoding: AudioEncoding? = nil, interim: Bool = true, endpoint: String? = nil
 ) throws -> GoogleAdapter {
     var all = ["project": "my-proj"]
     all.merge(settings) { $1 }
     return try GoogleAdapter(
         options: ProviderOptions(
-            endpoint: endpoint, model: model, encoding: encoding, interimResults: interim, settings: all),
+            endpoint: endpoint, model: model, language: language, encoding: encoding, interimResults: interim,
+            settings: all),
         environment: ["GOOGLE_ACCESS_TOKEN": "test-token"], tokenClient: CurlTokenEndpointClient(),
         readFile: { _ in nil })
 }
@@ -161,5 +163,82 @@ struct GoogleMessageTests {
         #expect(try decoder.decode(.binary(try response.serializedBytes())) == [.utteranceEnd(at: 4)])
         #expect(throws: ProviderError.self) { try decoder.decode(.binary([0xFF, 0xFF, 0xFF])) }
         #expect(throws: ProviderError.self) { try decoder.decode(.text("{}")) }
+    }
+
+    @Test("words keep their offsets; Google's speaker labels 1, 2 become speakers 0, 1; one speaker labels the segment")
+    func wordsAndSpeakers() throws {
+        func word(_ text: String, _ start: Int64, _ end: Int64, speaker: String) -> Google_Cloud_Speech_V2_WordInfo {
+            .with {
+                $0.word = text
+                $0.startOffset = .with { $0.seconds = start }
+                $0.endOffset = .with {
+                    $0.seconds = end
+                    $0.nanos = 250_000_000
+                }
+                $0.confidence = 0.5
+                $0.speakerLabel = speaker
+            }
+        }
+        func final(_ words: [Google_Cloud_Speech_V2_WordInfo], end: Int64) throws -> [UInt8] {
+            var response = Google_Cloud_Speech_V2_StreamingRecognizeResponse()
+            response.results = [
+                .with {
+                    $0.isFinal = true
+                    $0.resultEndOffset = .with { $0.seconds = end }
+                    $0.alternatives = [
+                        .with {
+                            $0.transcript = words.map(\.word).joined(separator: " ")
+                            $0.words = words
+                        }
+                    ]
+                }
+            ]
+            return try response.serializedBytes()
+        }
+        var decoder = GoogleTranscriptDecoder()
+        let one = try decoder.decode(
+            .binary(try final([word("hi", 1, 2, speaker: "1"), word("there", 2, 3, speaker: "1")], end: 4)))
+        #expect(
+            one == [
+                .final(
+                    TranscriptSegment(
+                        text: "hi there", start: 0, end: 4,
+                        words: [
+                            TranscriptWord(text: "hi", start: 1, end: 2.25, confidence: 0.5, speaker: 0),
+                            TranscriptWord(text: "there", start: 2, end: 3.25, confidence: 0.5, speaker: 0),
+                        ], speaker: 0))
+            ])
+        let two = try decoder.decode(
+            .binary(try final([word("yes", 5, 6, speaker: "1"), word("no", 6, 7, speaker: "2")], end: 8)))
+        let segment = try #require(two.first.flatMap { if case .final(let s) = $0 { s } else { nil } })
+        #expect(segment.speaker == nil && segment.words.map(\.speaker) == [0, 1] && segment.start == 4)
+        let unlabelled = try decoder.decode(.binary(try final([word("ok", 9, 10, speaker: "")], end: 11)))
+        let last = try #require(unlabelled.first.flatMap { if case .final(let s) = $0 { s } else { nil } })
+        #expect(last.speaker == nil && last.words.map(\.speaker) == [nil])
+    }
+
+    @Test("a response carrying an event, results and metadata yields them all; the request id only once")
+    func everythingInOneResponse() throws {
+        var response = Google_Cloud_Speech_V2_StreamingRecognizeResponse()
+        response.speechEventType = .speechActivityBegin
+        response.speechEventOffset = .with { $0.nanos = 100_000_000 }
+        response.metadata.requestID = "req-9"
+        response.results = [
+            .with {
+                $0.alternatives = [.with { $0.transcript = "so" }]
+                $0.resultEndOffset = .with { $0.seconds = 1 }
+            }
+        ]
+        var decoder = GoogleTranscriptDecoder()
+        let bytes: [UInt8] = try response.serializedBytes()
+        #expect(
+            try decoder.decode(.binary(bytes)) == [
+                .metadata(requestID: "req-9", detail: nil), .speechStarted(at: 0.1),
+                .interim(TranscriptSegment(text: "so", start: 0, end: 1)),
+            ])
+        #expect(
+            try decoder.decode(.binary(bytes)) == [
+                .speechStarted(at: 0.1), .interim(TranscriptSegment(text: "so", start: 0, end: 1)),
+            ])
     }
 }

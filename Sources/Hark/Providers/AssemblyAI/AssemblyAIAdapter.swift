@@ -31,7 +31,9 @@ package struct AssemblyAIAdapter: ProviderAdapter {
             regions: [
                 "wss://streaming.assemblyai.com (nearest region)", "wss://streaming.us.assemblyai.com (US data zone)",
                 "wss://streaming.eu.assemblyai.com (EU data zone)",
-            ])
+            ],
+            // --region edge|us|eu picks the host.
+            settingKeys: ["region"])
     )
 
     /// Sample rate hark sends at, for both encodings.

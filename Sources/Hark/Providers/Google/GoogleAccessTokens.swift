@@ -58,7 +58,8 @@ package final class GoogleAccessTokens: Sendable {
             token = GoogleAccessToken(value: value, expiresAt: nil)
         case .serviceAccount(let key):
             let tokenURI = key.tokenURI ?? GoogleCredentialLocator.defaultTokenURI
-            let assertion = try ServiceAccountAssertion.make(key: key, audience: tokenURI, issuedAt: Int(clock()))
+            let assertion = try ServiceAccountAssertion.make(
+                key: key, audience: tokenURI, issuedAt: Int(clock()), origin: located.origin)
             token = try await exchange(
                 url: tokenURI,
                 form: [

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import SwiftProtobuf
 
 /// Google Cloud Speech-to-Text v2 streaming recognition (Chirp 3 by default), over gRPC.
 ///
@@ -16,7 +15,8 @@ package struct GoogleAdapter: ProviderAdapter {
         capabilities: ProviderCapabilities(
             interimResults: true, wordTimings: true, diarization: false, encodings: [.linear16, .opus],
             maxSessionLength: .seconds(290), maxSpeed: 1.0,
-            regions: ["us", "eu", "global", "us-central1", "europe-west4", "asia-southeast1"]))
+            regions: ["us", "eu", "global", "us-central1", "europe-west4", "asia-southeast1"],
+            settingKeys: ["region", "project"]))
 
     /// The largest audio field Google accepts in one message (the v2 proto says 15 KB).
     package static let maxAudioBytes = 15_000
@@ -50,6 +50,10 @@ package struct GoogleAdapter: ProviderAdapter {
         self.options = options
         let located = try GoogleCredentialLocator.locate(
             environment: environment, settings: options.settings, readFile: readFile)
+        if case .serviceAccount(let key) = located.credentials {
+            // A key OpenSSL cannot read is refused now, before any audio is captured.
+            _ = try ServiceAccountAssertion.signer(for: key, origin: located.origin)
+        }
         let project =
             options.settings["project"].flatMap { $0.isEmpty ? nil : $0 } ?? located.credentials.project
             ?? environment["GOOGLE_CLOUD_PROJECT"].flatMap { $0.isEmpty ? nil : $0 }
@@ -109,33 +113,31 @@ package struct GoogleAdapter: ProviderAdapter {
 
     /// The first message: recognizer and streaming configuration, no audio.
     package func openingMessages() -> [WireMessage] {
-        var decoding = Google_Cloud_Speech_V2_ExplicitDecodingConfig()
-        decoding.encoding = audio.encoding == .opus ? .oggOpus : .linear16
-        decoding.sampleRateHertz = Int32(audio.sampleRate)
-        decoding.audioChannelCount = 1
-        var config = Google_Cloud_Speech_V2_RecognitionConfig()
-        config.explicitDecodingConfig = decoding
-        config.model = model
-        config.languageCodes = [language]
-        config.features.enableAutomaticPunctuation = true
-        config.features.enableWordTimeOffsets = true
-        var streaming = Google_Cloud_Speech_V2_StreamingRecognitionConfig()
-        streaming.config = config
-        streaming.streamingFeatures.enableVoiceActivityEvents = true
-        streaming.streamingFeatures.interimResults = options.interimResults
-        var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
-        request.recognizer = target.recognizer
-        request.streamingConfig = streaming
-        return [Self.serialize(request)]
+        var features = GoogleSpeech.RecognitionFeatures()
+        features.enableAutomaticPunctuation = true
+        features.enableWordTimeOffsets = true
+        let config = GoogleSpeech.RecognitionConfig(
+            features: features,
+            decoding: .explicit(
+                GoogleSpeech.ExplicitDecodingConfig(
+                    encoding: audio.encoding == .opus ? .oggOpus : .linear16,
+                    sampleRateHertz: Int32(audio.sampleRate), audioChannelCount: 1)),
+            model: model, languageCodes: [language])
+        let streaming = GoogleSpeech.StreamingRecognitionConfig(
+            config: config,
+            streamingFeatures: GoogleSpeech.StreamingRecognitionFeatures(
+                enableVoiceActivityEvents: true, interimResults: options.interimResults))
+        let request = GoogleSpeech.StreamingRecognizeRequest(
+            recognizer: target.recognizer, payload: .streamingConfig(streaming))
+        return [.binary(request.serializedBytes)]
     }
 
     /// One message per 15 KB of payload.
     package func audioMessages(_ payload: [UInt8]) -> [WireMessage] {
         guard !payload.isEmpty else { return [] }
         return stride(from: 0, to: payload.count, by: Self.maxAudioBytes).map { start in
-            var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
-            request.audio = Data(payload[start..<min(start + Self.maxAudioBytes, payload.count)])
-            return Self.serialize(request)
+            let audio = Array(payload[start..<min(start + Self.maxAudioBytes, payload.count)])
+            return .binary(GoogleSpeech.StreamingRecognizeRequest(payload: .audio(audio)).serializedBytes)
         }
     }
 
@@ -148,12 +150,5 @@ package struct GoogleAdapter: ProviderAdapter {
 
     package func error(for failure: LinkFailure) -> ProviderError {
         GoogleStatus.error(for: failure)
-    }
-
-    private static func serialize(_ request: Google_Cloud_Speech_V2_StreamingRecognizeRequest) -> WireMessage {
-        // Serializing a message built from valid fields cannot fail; an empty message is the
-        // harmless fallback the server would reject with a clear status.
-        let bytes: [UInt8]? = try? request.serializedBytes()
-        return .binary(bytes ?? [])
     }
 }

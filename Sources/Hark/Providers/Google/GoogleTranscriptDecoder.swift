@@ -1,6 +1,3 @@
-import FoundationEssentials
-import SwiftProtobuf
-
 /// Turns `StreamingRecognizeResponse`s into transcript events.
 ///
 /// A response holds either results — at most one final (the newly settled stretch) followed by
@@ -21,17 +18,17 @@ package struct GoogleTranscriptDecoder: TranscriptDecoder {
         guard case .binary(let bytes) = message else {
             throw ProviderError.protocolError(provider: "Google", hint: "a text message on a gRPC stream")
         }
-        let response: Google_Cloud_Speech_V2_StreamingRecognizeResponse
+        let response: GoogleSpeech.StreamingRecognizeResponse
         do {
-            response = try Google_Cloud_Speech_V2_StreamingRecognizeResponse(serializedBytes: bytes)
+            response = try GoogleSpeech.StreamingRecognizeResponse(serializedBytes: bytes)
         } catch {
             throw ProviderError.protocolError(
                 provider: "Google", hint: "a StreamingRecognizeResponse that does not parse (\(error))")
         }
         var events: [TranscriptEvent] = []
-        if !reportedRequestID, response.hasMetadata, !response.metadata.requestID.isEmpty {
+        if !reportedRequestID, let requestID = response.metadata?.requestID, !requestID.isEmpty {
             reportedRequestID = true
-            events.append(.metadata(requestID: response.metadata.requestID, detail: nil))
+            events.append(.metadata(requestID: requestID, detail: nil))
         }
         switch response.speechEventType {
         case .speechActivityBegin:
@@ -46,13 +43,15 @@ package struct GoogleTranscriptDecoder: TranscriptDecoder {
         var sawInterim = false
         for result in response.results {
             guard let best = result.alternatives.first else { continue }
-            let end = result.hasResultEndOffset ? Self.seconds(result.resultEndOffset) : settledUntil
+            let end = result.resultEndOffset.map(\.timeInterval) ?? settledUntil
             if result.isFinal {
                 let words = best.words.map {
                     TranscriptWord(
                         text: $0.word, start: Self.seconds($0.startOffset), end: Self.seconds($0.endOffset),
-                        confidence: $0.confidence > 0 ? Double($0.confidence) : nil)
+                        confidence: $0.confidence > 0 ? Double($0.confidence) : nil,
+                        speaker: Self.speakerNumber($0.speakerLabel))
                 }
+                let speakers = Set(words.map(\.speaker))
                 let start = words.first.map { min($0.start, settledUntil) } ?? settledUntil
                 let text = best.transcript.trimmingPrefixSpaces()
                 if !text.isEmpty {
@@ -60,6 +59,7 @@ package struct GoogleTranscriptDecoder: TranscriptDecoder {
                         .final(
                             TranscriptSegment(
                                 text: text, start: start, end: max(end, start), words: words,
+                                speaker: speakers.count == 1 ? speakers.first ?? nil : nil,
                                 confidence: best.confidence > 0 ? Double(best.confidence) : nil)))
                 }
                 settledUntil = max(settledUntil, end)
@@ -81,8 +81,15 @@ package struct GoogleTranscriptDecoder: TranscriptDecoder {
         return events
     }
 
-    private static func seconds(_ duration: Google_Protobuf_Duration) -> Double {
-        Double(duration.seconds) + Double(duration.nanos) / 1e9
+    /// An absent offset is the start of the stream, as protobuf's default Duration reads.
+    private static func seconds(_ duration: GoogleSpeech.Duration?) -> Double {
+        duration?.timeInterval ?? 0
+    }
+
+    /// Google labels speakers "1", "2", …; hark numbers them from 0 like the other providers.
+    static func speakerNumber(_ label: String) -> Int? {
+        guard let number = Int(label), number > 0 else { return nil }
+        return number - 1
     }
 }
 

@@ -1,9 +1,8 @@
 import FoundationEssentials
-import _CryptoExtras
 
 /// The RS256-signed JWT a service account exchanges for an access token (RFC 7523).
 ///
-/// Signing goes through swift-crypto's RSA (BoringSSL underneath), never hand-rolled.
+/// Signing goes through OpenSSL's libcrypto (`RSASigner`), never hand-rolled.
 package enum ServiceAccountAssertion {
     /// The scope every Speech-to-Text call needs.
     package static let scope = "https://www.googleapis.com/auth/cloud-platform"
@@ -13,9 +12,11 @@ package enum ServiceAccountAssertion {
     ///   - key: the service account's key file.
     ///   - audience: the token endpoint the assertion is for.
     ///   - issuedAt: seconds since 1970.
-    /// - Throws: `ProviderError.invalidOption` when the private key cannot be read.
-    package static func make(key: GoogleServiceAccountKey, audience: String, issuedAt: Int) throws(ProviderError)
-        -> String
+    ///   - origin: where the key file was found, for messages.
+    /// - Throws: `ProviderError.invalidOption` naming the key file when its private key cannot be
+    ///   read or used.
+    package static func make(key: GoogleServiceAccountKey, audience: String, issuedAt: Int, origin: String)
+        throws(ProviderError) -> String
     {
         struct Header: Encodable {
             var alg = "RS256"
@@ -40,22 +41,30 @@ package enum ServiceAccountAssertion {
         } catch {
             throw .protocolError(provider: "Google", hint: "could not encode the token request: \(error)")
         }
-        let privateKey: _RSA.Signing.PrivateKey
+        let signer = try signer(for: key, origin: origin)
         do {
-            privateKey = try _RSA.Signing.PrivateKey(pemRepresentation: key.privateKey)
+            return signingInput + "." + base64URL(Data(try signer.signSHA256(Array(signingInput.utf8))))
         } catch {
-            throw .invalidOption(
-                provider: "Google", option: "private_key",
-                hint: "the service-account key's private_key is not a PEM RSA key; download a new JSON key")
+            throw unusableKey(error, origin: origin)
         }
+    }
+
+    /// The key file's private key, ready to sign; `GoogleAdapter` also calls this to refuse a bad
+    /// key before any audio is captured.
+    /// - Throws: `ProviderError.invalidOption` naming the key file and OpenSSL's reason.
+    package static func signer(for key: GoogleServiceAccountKey, origin: String) throws(ProviderError) -> RSASigner {
         do {
-            let signature = try privateKey.signature(for: Data(signingInput.utf8), padding: .insecurePKCS1v1_5)
-            return signingInput + "." + base64URL(signature.rawRepresentation)
+            return try RSASigner(pem: key.privateKey)
         } catch {
-            throw .invalidOption(
-                provider: "Google", option: "private_key",
-                hint: "signing with the service-account key failed (\(error)); download a new JSON key")
+            throw unusableKey(error, origin: origin)
         }
+    }
+
+    private static func unusableKey(_ error: RSASignerError, origin: String) -> ProviderError {
+        .invalidOption(
+            provider: "Google", option: origin,
+            hint: "its private_key is \(error); download a new JSON key for the service account and point "
+                + "GOOGLE_APPLICATION_CREDENTIALS at it")
     }
 
     /// Base64url without padding (RFC 7515 §2).
