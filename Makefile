@@ -57,6 +57,7 @@ format:
 
 bench:
 	$(SWIFT) build -c release --product hark
+	$(SWIFT) build -c release --product hark-grpc
 	$(SWIFT) build -c release --product HarkBenchmarks
 	.build/release/HarkBenchmarks
 
