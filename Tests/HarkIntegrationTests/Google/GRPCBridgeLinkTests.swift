@@ -271,6 +271,36 @@ struct GRPCBridgeLinkTests {
         await #expect(throws: LinkFailure.self) { try await link.send(.binary(audio)) }
     }
 
+    @Test("the bridge runs in its own process group with SIGINT and SIGTERM at their defaults, though hark ignores them")
+    func processGroupAndSignals() async throws {
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", bridgeScript])
+        defer { fake.stop() }
+        // hark ignores both for its graceful stop; ignored signals would stay ignored across exec.
+        let previous = (signal(SIGINT, SIG_IGN), signal(SIGTERM, SIG_IGN))
+        let link: GRPCBridgeLink
+        do {
+            defer {
+                signal(SIGINT, previous.0)
+                signal(SIGTERM, previous.1)
+            }
+            link = try openLink(bridgeRequest(fake))
+        }
+        let pid = link.bridgeProcessID
+        // A terminal's Ctrl-C goes to the foreground group: hark's, not the bridge's.
+        #expect(getpgid(pid) == pid)
+        #expect(getpgid(pid) != getpgrp())
+        try await link.send(.binary(configMessage()))
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let ignoredLine = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") })
+        let ignored = try #require(UInt64(ignoredLine.split(separator: "\t").last ?? "", radix: 16))
+        #expect(ignored & (1 << (UInt64(SIGINT) - 1)) == 0)
+        #expect(ignored & (1 << (UInt64(SIGTERM) - 1)) == 0)
+        await link.close()
+        for try await _ in link.inbound {}
+        await link.abort()
+        #expect(processIsGone(pid))
+    }
+
     @Test("a message sent after close() is refused; a second close() is harmless")
     func sendAfterClose() async throws {
         let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", bridgeScript])
