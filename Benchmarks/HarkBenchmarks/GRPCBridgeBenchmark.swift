@@ -59,8 +59,13 @@ enum GRPCBridgeBenchmark {
         // The same round trips from a grpcio client in Python, without hark and the pipes.
         let baseline = try CommandRunner.run(
             PackagePaths.python,
-            [PackagePaths.fakes.appendingPathComponent("grpc_echo.py").path, "--measure", "\(fake.port)", "--count", "3000"])
-        let fields = baseline.stdout.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            [
+                PackagePaths.fakes.appendingPathComponent("grpc_echo.py").path, "--measure", "\(fake.port)", "--count",
+                "3000",
+            ])
+        let fields = baseline.stdout.split(separator: " ").compactMap {
+            Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         if fields.count == 2 {
             print(
                 "  round trip from a grpcio client (no bridge): p50 \(format(fields[0])) µs, p99 \(format(fields[1])) µs; "

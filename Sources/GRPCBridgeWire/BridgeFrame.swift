@@ -52,8 +52,7 @@ package struct BridgeCallSetup: Sendable, Equatable {
     /// Limit for TCP + TLS + HTTP/2 set-up, in milliseconds.
     package var connectTimeoutMilliseconds: UInt32
 
-    package init(url: String, metadata: [BridgeMetadataEntry], caBundle: String?, connectTimeoutMilliseconds: UInt32)
-    {
+    package init(url: String, metadata: [BridgeMetadataEntry], caBundle: String?, connectTimeoutMilliseconds: UInt32) {
         self.url = url
         self.metadata = metadata
         self.caBundle = caBundle

@@ -38,8 +38,10 @@ package enum BridgeWireError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// Frame bytes: encoding, and an incremental decoder for reads that split frames anywhere.
 package enum BridgeFrameCodec {
-    /// The largest frame (type byte and payload) either side accepts. gRPC's own default
-    /// message limit is 4 MiB; Google's responses and hark's audio messages are far smaller.
+    /// The largest frame (type byte and payload) either side accepts.
+    ///
+    /// gRPC's own default message limit is 4 MiB; Google's responses and hark's audio messages
+    /// are far smaller.
     package static let maxFrameLength = 16 << 20
 
     private enum FrameType: UInt8 {

@@ -155,8 +155,10 @@ final class RequestHandoff: Sendable {
     }
 }
 
-/// Reads frames from stdin on its own thread: the call setup first, then messages into the
-/// hand-off and the half-close. End of file is hark's abort: the bridge exits at once.
+/// Reads frames from stdin on its own thread.
+///
+/// The call setup comes first, then messages into the hand-off and the half-close. End of file
+/// is hark's abort: the bridge exits at once.
 enum BridgeInput {
     /// Starts the reader; `setup` receives the first frame's call setup.
     /// - Parameter fail: writes a terminal protocol violation and ends the bridge.

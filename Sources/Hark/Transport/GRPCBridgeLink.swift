@@ -443,7 +443,8 @@ final class GRPCBridgeLinkCore: Sendable {
             ]
             let timeout = killDeadline.map { deadline -> Int32 in
                 let remaining = (deadline - .now).components
-                return Int32(clamping: max(0, remaining.seconds * 1000 + remaining.attoseconds / 1_000_000_000_000_000 + 1))
+                return Int32(
+                    clamping: max(0, remaining.seconds * 1000 + remaining.attoseconds / 1_000_000_000_000_000 + 1))
             }
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout ?? -1)
             if ready < 0 && errno != EINTR { break }

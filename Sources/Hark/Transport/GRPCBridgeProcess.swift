@@ -179,8 +179,9 @@ package final class GRPCBridgeProcess: Sendable {
         }
     }
 
-    /// Blocks until the process exits, then reaps it. Call once, from the thread that owns the
-    /// process's end.
+    /// Blocks until the process exits, then reaps it.
+    ///
+    /// Call once, from the thread that owns the process's end.
     func waitForExit() -> GRPCBridgeExit {
         // Wait without reaping, so that `kill()` cannot race the reaping below.
         var info = siginfo_t()

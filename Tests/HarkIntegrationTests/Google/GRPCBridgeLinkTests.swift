@@ -230,6 +230,17 @@ struct GRPCBridgeLinkTests {
         }
     }
 
+    @Test("a server that accepts but never speaks HTTP/2 fails the call with the connect timeout")
+    func connectTimeout() async throws {
+        let silent = try FakeServer(script: "silent_server.py")
+        defer { silent.stop() }
+        let request = ConnectionRequest(
+            url: "http://127.0.0.1:\(silent.port)/google.cloud.speech.v2.Speech/StreamingRecognize", headers: [])
+        let result = try await runStream(
+            request, seconds: 0.1, options: LinkOptions(connectTimeout: .milliseconds(300)))
+        #expect(result.failure == .timedOut(phase: "connecting (300 ms)"))
+    }
+
     @Test("the bridge killed mid-call: inbound fails with connectionLost naming the signal, sends fail")
     func bridgeKilledMidCall() async throws {
         let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", bridgeScript])
@@ -271,7 +282,8 @@ struct GRPCBridgeLinkTests {
         await #expect(throws: LinkFailure.self) { try await link.send(.binary(audio)) }
     }
 
-    @Test("the bridge runs in its own process group with SIGINT and SIGTERM at their defaults, though hark ignores them")
+    @Test(
+        "the bridge runs in its own process group with SIGINT and SIGTERM at their defaults, though hark ignores them")
     func processGroupAndSignals() async throws {
         let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", bridgeScript])
         defer { fake.stop() }

@@ -7,14 +7,16 @@ import Testing
 
 @testable import Hark
 
-/// A stand-in for the Google adapter built on the generated reference messages, so that the
-/// session, `TranscriptionRun.linkOpener` and the bridge can be tested together before hark's
-/// own codec lands. It knows only what these tests need: the config, audio, finals.
+/// A stand-in for the Google adapter, built on the generated reference messages.
+///
+/// It lets the session, `TranscriptionRun.linkOpener` and the bridge be tested together before
+/// hark's own codec lands, and knows only what these tests need: the config, audio, finals.
 private struct ReferenceGoogleAdapter: ProviderAdapter {
     static let descriptor = ProviderDescriptor(
         name: "google-reference", displayName: "Google (reference)", summary: "test adapter", credentialVariables: [],
         defaultEndpoint: "http://127.0.0.1", defaultModel: "chirp_3", transport: .grpc,
-        capabilities: ProviderCapabilities(interimResults: true, wordTimings: false, diarization: false, encodings: [.linear16]))
+        capabilities: ProviderCapabilities(
+            interimResults: true, wordTimings: false, diarization: false, encodings: [.linear16]))
 
     var endpoint = ""
 

@@ -11,7 +11,8 @@ private let sampleFrames: [BridgeFrame] = [
                 BridgeMetadataEntry("x-goog-request-params", "recognizer=projects%2Fp%2Flocations%2Feu"),
             ],
             caBundle: "/tmp/ca bundle/ça.pem", connectTimeoutMilliseconds: 10_000)),
-    .callSetup(BridgeCallSetup(url: "http://127.0.0.1:1/a.B/C", metadata: [], caBundle: nil, connectTimeoutMilliseconds: 1)),
+    .callSetup(
+        BridgeCallSetup(url: "http://127.0.0.1:1/a.B/C", metadata: [], caBundle: nil, connectTimeoutMilliseconds: 1)),
     .message([]),
     .message([0, 1, 2, 255, 0x0a, 0x0d]),
     .message([UInt8](repeating: 0x5a, count: 15_360)),
@@ -49,7 +50,9 @@ struct GRPCBridgeWireTests {
         #expect(frames == [frame])
     }
 
-    @Test("frames split at every possible point (reads of 1, 2, 3, 7 and 64 bytes) decode the same", arguments: [1, 2, 3, 7, 64])
+    @Test(
+        "frames split at every possible point (reads of 1, 2, 3, 7 and 64 bytes) decode the same",
+        arguments: [1, 2, 3, 7, 64])
     func splitReads(pieceSize: Int) throws {
         let stream = sampleFrames.flatMap(BridgeFrameCodec.encode)
         #expect(try decodeAll(stream, pieceSize: pieceSize) == sampleFrames)
