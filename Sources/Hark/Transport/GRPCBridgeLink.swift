@@ -180,8 +180,9 @@ final class GRPCBridgeLinkCore: Sendable {
 
     func send(_ frame: [UInt8]) async throws {
         let waiterID: UInt64? = try state.withLock { state throws(LinkFailure) in
-            if let failure = state.sendFailure { throw failure }
+            // A send after close() is the caller's mistake whatever happened since: say so first.
             if state.halfCloseQueued { throw .protocolViolation(detail: "a message sent after close()") }
+            if let failure = state.sendFailure { throw failure }
             if state.queueIfRoom(frame, capacity: outgoingCapacity) { return nil }
             state.nextWaiterID += 1
             return state.nextWaiterID
