@@ -241,6 +241,36 @@ struct GRPCBridgeLinkTests {
         #expect(result.failure == .timedOut(phase: "connecting (300 ms)"))
     }
 
+    @Test("with tiny queues on both sides, 4 MB sent before anything is read all come back, in order")
+    func backPressureKeepsEverything() async throws {
+        let echo = try FakeServer(script: "grpc_echo.py")
+        defer { echo.stop() }
+        let link = try GRPCBridgeLink.connect(
+            ConnectionRequest(url: "http://127.0.0.1:\(echo.port)/hark.bench.Echo/Stream", headers: []),
+            options: LinkOptions(), executable: PackagePaths.grpcBridgeBinary.path, outgoingCapacity: 16 << 10,
+            incomingCapacity: 2)
+        let count = 256
+        // 4 MB: far more than the socket buffers, HTTP/2 windows and queues hold together, so
+        // the sender waits on the reader, and the link stops reading the bridge whenever two
+        // echoes wait (seen: dozens of pauses per run).
+        let sender = Task {
+            for index in 0..<count {
+                try await link.send(.binary([UInt8](repeating: UInt8(index % 251), count: 16 << 10)))
+            }
+            await link.close()
+        }
+        var received: [UInt8] = []
+        for try await message in link.inbound {
+            guard case .binary(let bytes) = message else { continue }
+            #expect(bytes.count == 16 << 10 && Set(bytes).count == 1)
+            received.append(bytes[0])
+        }
+        try await sender.value
+        #expect(received == (0..<count).map { UInt8($0 % 251) })
+        await link.abort()
+        #expect(processIsGone(link.bridgeProcessID))
+    }
+
     @Test("the bridge killed mid-call: inbound fails with connectionLost naming the signal, sends fail")
     func bridgeKilledMidCall() async throws {
         let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", bridgeScript])
