@@ -1,17 +1,18 @@
 # hark — rules: deps build test lint format bench run install uninstall clean proto
 #   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
-#   make build    release build of bin/hark
+#   make build    release build of hark and hark-grpc (its gRPC bridge, started only for Google)
 #   make test     all test targets (unit, integration, end-to-end)
 #   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
 #   make bench    benchmarks that print figures
 #   make run      transcribe the bundled sample
-#   make install  install hark, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
+#   make install  install hark, hark-grpc beside it, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
 #   make man      generate the man pages (from the same source as --help) into .build/man
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release/hark
+RELEASE_BRIDGE := .build/release/hark-grpc
 
 # Debian 12 / Ubuntu package names. Build: the C libraries. Tests: the WebSocket fakes (Python
 # websockets), openssl for test CAs, espeak-ng and sox to make speech, opus-tools to decode what
@@ -35,8 +36,10 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "deps: Swift 6.1 or newer is needed (https://swift.org/install)"; exit 1; }
 
+# Two products, two builds: hark alone must never link the gRPC stack (Foundation and ICU).
 build:
 	$(SWIFT) build -c release --product hark
+	$(SWIFT) build -c release --product hark-grpc
 
 test:
 	$(SWIFT) build --build-tests
@@ -54,6 +57,7 @@ format:
 
 bench:
 	$(SWIFT) build -c release --product hark
+	$(SWIFT) build -c release --product hark-grpc
 	$(SWIFT) build -c release --product HarkBenchmarks
 	.build/release/HarkBenchmarks
 
@@ -72,13 +76,14 @@ install: build man
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/hark
+	install -m 0755 $(RELEASE_BRIDGE) $(DESTDIR)$(PREFIX)/bin/hark-grpc
 	install -m 0644 .build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(RELEASE_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hark
 	$(RELEASE_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hark
 	$(RELEASE_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hark.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(DESTDIR)$(PREFIX)/share/man/man1/hark*.1 \
+	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(DESTDIR)$(PREFIX)/bin/hark-grpc $(DESTDIR)$(PREFIX)/share/man/man1/hark*.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hark \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hark \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hark.fish

@@ -2,6 +2,7 @@
 // `HarkBenchmarks NAME...` runs only the named groups (e.g. `websocket dsp`).
 let groups: [(name: String, run: () async throws -> Void)] = [
     ("websocket", { try await WebSocketBenchmark.run() }),
+    ("grpc", { try await GRPCBridgeBenchmark.run() }),
     ("alsa", { try await ALSACaptureBenchmark.run() }),
     ("input", { try await AudioInputBenchmark.run() }),
     ("dsp", { try await DSPBenchmark.run() }),

@@ -32,6 +32,21 @@ package enum PackagePaths {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
     }
 
+    /// The built `hark-grpc` bridge beside the test bundle (`swift build` builds every product
+    /// into one folder); `HARK_GRPC_BRIDGE` overrides it as it does for hark itself.
+    package static var grpcBridgeBinary: URL {
+        if let override = ProcessInfo.processInfo.environment["HARK_GRPC_BRIDGE"] {
+            return URL(fileURLWithPath: override)
+        }
+        let bundle = Bundle.main.bundleURL
+        let candidates = [
+            bundle.deletingLastPathComponent().appendingPathComponent("hark-grpc"),
+            bundle.appendingPathComponent("hark-grpc"),
+            root.appendingPathComponent(".build/debug/hark-grpc"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
+    }
+
     /// The Python that runs the fakes: Debian's, which `make deps` gives `websockets`.
     package static var python: String {
         ProcessInfo.processInfo.environment["HARK_TEST_PYTHON"] ?? "/usr/bin/python3"

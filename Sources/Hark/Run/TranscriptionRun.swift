@@ -127,10 +127,22 @@ package enum TranscriptionRun {
             case .inProcess:
                 return try adapter.makeInProcessLink()
             case .grpc:
-                // The gRPC transport is parked out of the main binary (see Package.swift).
-                throw ProviderError.unavailable(
-                    provider: type(of: adapter).descriptor.displayName,
-                    hint: "this build of hark has no gRPC transport")
+                let provider = type(of: adapter).descriptor.displayName
+                // grpc-swift's HTTP/2 transport has no proxy support: say so rather than
+                // connect around the proxy the user asked for.
+                if options.proxy != nil {
+                    throw ProviderError.invalidOption(
+                        provider: provider, option: "--proxy",
+                        hint: "\(provider) streams over gRPC, which hark cannot send through a proxy. "
+                            + "Remove --proxy (and the proxy setting in the configuration file) to connect directly")
+                }
+                do throws(GRPCBridgeError) {
+                    return try GRPCBridgeLink.connect(request, options: options)
+                } catch {
+                    // A missing or broken installation: retrying cannot help.
+                    throw ProviderError.invalidOption(
+                        provider: provider, option: "HARK_GRPC_BRIDGE", hint: error.description)
+                }
             }
         }
     }

@@ -34,7 +34,7 @@ struct StreamResult {
 func runStream(
     _ adapter: GoogleAdapter, seconds: Double, options: LinkOptions = LinkOptions(), request: ConnectionRequest? = nil
 ) async throws -> StreamResult {
-    let link = try await GRPCStreamLink.connect(request ?? adapter.connectionRequest(), options: options)
+    let link = try GRPCBridgeLink.connect(request ?? adapter.connectionRequest(), options: options)
     let reader = Task {
         var result = StreamResult()
         var decoder = adapter.makeDecoder()
@@ -220,7 +220,7 @@ struct GoogleStreamTests {
             adapter: try fakeAdapter(fake),
             options: SessionOptions(
                 backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 2), finishTimeout: .seconds(30)),
-            openLink: { _, request in try await GRPCStreamLink.connect(request, options: LinkOptions()) },
+            openLink: { _, request in try GRPCBridgeLink.connect(request, options: LinkOptions()) },
             makeEncoder: { _ in Linear16Encoder() })
         let outcome = try await session.run(
             source: MemoryAudioSource(samples: [Float](repeating: 0, count: 2 * 16_000), sampleRate: 16_000),
@@ -246,7 +246,7 @@ struct GoogleStreamTests {
         let events = Mutex<[TranscriptEvent]>([])
         let session = TranscriptionSession(
             adapter: adapter, options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 6)),
-            openLink: { _, request in try await GRPCStreamLink.connect(request, options: LinkOptions()) },
+            openLink: { _, request in try GRPCBridgeLink.connect(request, options: LinkOptions()) },
             makeEncoder: { _ in Linear16Encoder() })
         let outcome = try await session.run(
             source: MemoryAudioSource(samples: [Float](repeating: 0, count: 4 * 16_000), sampleRate: 16_000),

@@ -1,0 +1,148 @@
+import Foundation
+import GoogleSpeechProto
+import HarkTestSupport
+import SwiftProtobuf
+import Synchronization
+import Testing
+
+@testable import Hark
+
+/// A stand-in for the Google adapter, built on the generated reference messages.
+///
+/// It lets the session, `TranscriptionRun.linkOpener` and the bridge be tested together before
+/// hark's own codec lands, and knows only what these tests need: the config, audio, finals.
+private struct ReferenceGoogleAdapter: ProviderAdapter {
+    static let descriptor = ProviderDescriptor(
+        name: "google-reference", displayName: "Google (reference)", summary: "test adapter", credentialVariables: [],
+        defaultEndpoint: "http://127.0.0.1", defaultModel: "chirp_3", transport: .grpc,
+        capabilities: ProviderCapabilities(
+            interimResults: true, wordTimings: false, diarization: false, encodings: [.linear16]))
+
+    var endpoint = ""
+
+    init(options: ProviderOptions) {}
+
+    init(endpoint: String) {
+        self.endpoint = endpoint
+    }
+
+    var audio: AudioRequirements { AudioRequirements(sampleRate: 16_000, encoding: .linear16) }
+    var finishesByHalfClose: Bool { true }
+
+    func connectionRequest() -> ConnectionRequest {
+        ConnectionRequest(
+            url: "\(endpoint)/google.cloud.speech.v2.Speech/StreamingRecognize",
+            headers: [
+                HTTPHeader("Authorization", "Bearer test-token"),
+                HTTPHeader("x-goog-request-params", "recognizer=projects%2Fmy-proj%2Flocations%2Fus%2Frecognizers%2F_"),
+            ])
+    }
+
+    func openingMessages() -> [WireMessage] {
+        var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
+        request.recognizer = "projects/my-proj/locations/us/recognizers/_"
+        var config = Google_Cloud_Speech_V2_StreamingRecognitionConfig()
+        config.config.model = "chirp_3"
+        config.config.languageCodes = ["en-US"]
+        config.config.explicitDecodingConfig.encoding = .linear16
+        config.config.explicitDecodingConfig.sampleRateHertz = 16_000
+        config.config.explicitDecodingConfig.audioChannelCount = 1
+        request.streamingConfig = config
+        return [(try? request.serializedBytes()).map(WireMessage.binary)].compactMap { $0 }
+    }
+
+    func audioMessages(_ payload: [UInt8]) -> [WireMessage] {
+        var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
+        request.audio = Data(payload)
+        return [(try? request.serializedBytes()).map(WireMessage.binary)].compactMap { $0 }
+    }
+
+    func finishMessages() -> [WireMessage] { [] }
+
+    func makeDecoder() -> any TranscriptDecoder { Decoder() }
+
+    func error(for failure: LinkFailure) -> ProviderError {
+        let name = Self.descriptor.displayName
+        switch failure {
+        case .grpcStatus(11, let message): return .sessionLimitReached(provider: name, hint: message)
+        case .grpcStatus(14, let message): return .unavailable(provider: name, hint: message)
+        case .grpcStatus(_, let message): return .invalidRequest(provider: name, hint: message)
+        default: return .unavailable(provider: name, hint: failure.description)
+        }
+    }
+
+    struct Decoder: TranscriptDecoder {
+        var isFinished: Bool { false }
+
+        mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
+            guard case .binary(let bytes) = message else { return [] }
+            let response = try Google_Cloud_Speech_V2_StreamingRecognizeResponse(serializedBytes: bytes)
+            return response.results.filter(\.isFinal).compactMap { result in
+                guard let text = result.alternatives.first?.transcript else { return nil }
+                let end = Double(result.resultEndOffset.seconds) + Double(result.resultEndOffset.nanos) / 1e9
+                return .final(TranscriptSegment(text: text, start: max(0, end - 0.5), end: end, words: []))
+            }
+        }
+    }
+}
+
+/// Runs a session over `TranscriptionRun.linkOpener` (so over hark-grpc, found beside the test
+/// binary) on `seconds` of silence, and returns the finals' texts and the session's summary.
+private func runSession(
+    _ fake: FakeServer, seconds: Int, maxAttempts: Int = 2
+) async throws -> (finals: [String], reconnects: Int) {
+    let events = Mutex<[TranscriptEvent]>([])
+    let session = TranscriptionSession(
+        adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http")),
+        options: SessionOptions(
+            backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: maxAttempts), finishTimeout: .seconds(30)),
+        openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
+        makeEncoder: { _ in Linear16Encoder() })
+    let outcome = try await session.run(
+        source: MemoryAudioSource(samples: [Float](repeating: 0, count: seconds * 16_000), sampleRate: 16_000),
+        makePipeline: { AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000)) },
+        stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
+    let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s.text } else { nil } }
+    return (finals, outcome.summary.reconnects)
+}
+
+@Suite("A transcription session over the gRPC bridge", .serialized)
+struct GRPCBridgeSessionTests {
+    @Test("the session half-closes at the end of the input, so words the server finalizes only then arrive")
+    func sessionHalfCloses() async throws {
+        // The utterance runs to the very end of the input: only the half-close flush finalizes it.
+        let script = #"[{"start":0.5,"end":2.0,"text":"the very last words"}]"#
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", script])
+        defer { fake.stop() }
+        let result = try await runSession(fake, seconds: 2)
+        #expect(result.finals == ["the very last words"])
+        #expect(result.reconnects == 0)
+        #expect(fake.recordedEvents().contains { $0["event"] as? String == "half-close" })
+    }
+
+    @Test("at the stream limit (OUT_OF_RANGE through the bridge) the session rotates without losing words")
+    func sessionRotates() async throws {
+        let script =
+            #"[{"start":0.3,"end":1.0,"text":"first part"},{"start":1.9,"end":2.5,"text":"second part"},"#
+            + #"{"start":3.2,"end":3.75,"text":"third part"}]"#
+        let fake = try FakeServer(
+            script: "google_speech.py", arguments: ["--script", script, "--stream-limit", "2.0"])
+        defer { fake.stop() }
+        let result = try await runSession(fake, seconds: 4, maxAttempts: 6)
+        #expect(result.finals == ["first part", "second part", "third part"])
+        #expect(result.reconnects >= 1)
+    }
+
+    @Test("--proxy is refused for a gRPC provider, naming the option, before any bridge starts")
+    func proxyRefused() async throws {
+        let opener = TranscriptionRun.linkOpener(options: LinkOptions(proxy: "http://127.0.0.1:3128"))
+        let adapter = ReferenceGoogleAdapter(endpoint: "http://127.0.0.1:1")
+        do {
+            _ = try await opener(adapter, adapter.connectionRequest())
+            Issue.record("a gRPC link opened through a proxy")
+        } catch ProviderError.invalidOption(_, let option, let hint) {
+            #expect(option == "--proxy")
+            #expect(hint.contains("Remove --proxy"))
+        }
+    }
+}
