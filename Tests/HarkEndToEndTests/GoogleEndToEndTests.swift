@@ -1,0 +1,194 @@
+import Foundation
+import HarkTestSupport
+import Testing
+
+/// The `hark` binary with `--provider google` against the grpcio StreamingRecognize fake over
+/// TLS (a test CA through `--cacert`), through the `hark-grpc` bridge, with real credential files
+/// whose tokens come from the OAuth fake.
+@Suite("hark end to end: Google over gRPC", .serialized)
+struct GoogleEndToEndTests {
+    static let script = """
+        [{"start": 0.4, "end": 1.4, "text": "hello from the first stream"},
+         {"start": 2.1, "end": 3.1, "text": "and a second sentence"}]
+        """
+    static let expected = ["hello from the first stream", "and a second sentence"]
+
+    /// A fresh HOME with no gcloud files, so the developer's own credentials never leak in.
+    static func environment(_ extra: [String: String]) throws -> [String: String] {
+        let home = try PackagePaths.temporaryDirectory("hark-google-e2e-home")
+        var environment = [
+            "HOME": home.path, "CLOUDSDK_CONFIG": "", "GOOGLE_CLOUD_PROJECT": "", "GOOGLE_ACCESS_TOKEN": "",
+            "GOOGLE_APPLICATION_CREDENTIALS": "",
+        ]
+        environment.merge(extra) { $1 }
+        return environment
+    }
+
+    /// The speech fake over TLS, the OAuth fake, and a WAV file of `seconds`.
+    struct Fixture {
+        let authority: TestCertificateAuthority
+        let speech: FakeServer
+        let oauth: FakeServer
+        /// The service-account key file, naming the OAuth fake as its token_uri.
+        let accountPath: String
+        let wavPath: String
+        let pcm: Data
+        let directory: URL
+
+        init(script: String = GoogleEndToEndTests.script, seconds: Double = 4, speechArguments: [String] = []) throws {
+            directory = try PackagePaths.temporaryDirectory("hark-google-e2e")
+            authority = try TestCertificateAuthority()
+            let scriptURL = directory.appendingPathComponent("script.json")
+            try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            speech = try FakeServer(
+                script: "google_speech.py",
+                arguments: [
+                    "--script", scriptURL.path, "--tls-cert", authority.serverCertificate, "--tls-key",
+                    authority.serverKey, "--location", "us",
+                ] + speechArguments)
+            // The key pair first: the OAuth fake verifies JWTs with its public half.
+            let account = try TestServiceAccount.make()
+            oauth = try FakeServer(script: "google_oauth.py", arguments: ["--public-key", account.publicKeyPath])
+            let keyFile = URL(fileURLWithPath: account.path)
+            var json = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: keyFile)) as? [String: String])
+            json["token_uri"] = oauth.endpoint(scheme: "http") + "/token"
+            try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: keyFile)
+            accountPath = account.path
+            pcm = DeepgramEndToEndTests.pcm(seconds: seconds)
+            wavPath = directory.appendingPathComponent("speech.wav").path
+            try DeepgramEndToEndTests.wav(pcm).write(to: URL(fileURLWithPath: wavPath))
+        }
+
+        func hark(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
+            try CommandRunner.hark(
+                [
+                    "--provider", "google", "--endpoint", speech.endpoint(scheme: "https"), "--cacert",
+                    authority.caCertificate,
+                ] + arguments + [wavPath],
+                environment: try GoogleEndToEndTests.environment(environment), timeout: 120)
+        }
+
+        func stop() {
+            speech.stop()
+            oauth.stop()
+        }
+
+        /// The speech fake's events of one type, in order.
+        func speechEvents(_ type: String) -> [[String: Any]] {
+            speech.recordedEvents().filter { $0["event"] as? String == type }
+        }
+    }
+
+    @Test("service account: a signed JWT becomes a token, the file's finals print once, in order, over TLS")
+    func serviceAccount() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let result = try fixture.hark([], environment: ["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == Self.expected, "\(result.stderr)")
+        // Every sample reached the server, once (one stream, no replays).
+        #expect(fixture.speech.recorded("audio.bin") == fixture.pcm)
+        // The token came from the jwt-bearer grant and was sent as a bearer token.
+        let grants = fixture.oauth.recordedEvents().filter { $0["event"] as? String == "request" }
+        #expect(grants.count == 1)
+        #expect(grants.first.map { "\($0)".contains("jwt-bearer") } == true, "\(grants)")
+        let opens = fixture.speechEvents("open")
+        #expect(opens.count == 1)
+        // The recognizer names the service account's project and the host's location.
+        let config = fixture.speechEvents("config").first.map { "\($0)" } ?? ""
+        #expect(config.contains("projects/\(TestServiceAccount.project)/locations/us/recognizers/_"), "\(config)")
+    }
+
+    @Test("authorized user (gcloud application-default): the refresh token is exchanged, the quota project sent")
+    func authorizedUser() throws {
+        let fixture = try Fixture(speechArguments: ["--scenario", "require-user-project=user-proj"])
+        defer { fixture.stop() }
+        let file = fixture.directory.appendingPathComponent("application_default_credentials.json")
+        try writeAuthorizedUser(to: file, tokenURI: "\(fixture.oauth.endpoint(scheme: "http"))/token")
+        // gcloud's own place for it: $CLOUDSDK_CONFIG/application_default_credentials.json.
+        let result = try fixture.hark(
+            ["--project", "my-proj", "--format", "jsonl"], environment: ["CLOUDSDK_CONFIG": fixture.directory.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let finals = result.stdoutLines.compactMap { line -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["type"] as? String == "final"
+            else { return nil }
+            return object["text"] as? String
+        }
+        #expect(finals == Self.expected, "\(result.stdout)\n\(result.stderr)")
+        let grants = fixture.oauth.recordedEvents().filter { $0["event"] as? String == "request" }
+        #expect(grants.count == 1 && "\(grants)".contains("refresh_token"), "\(grants)")
+        #expect(fixture.speech.recorded("audio.bin") == fixture.pcm)
+    }
+
+    @Test("streams rotate at Google's stream limit: each sentence once, in order, across several streams")
+    func rotation() throws {
+        // Six utterances over 12 s, streams cut at 3 s of audio by the fake (Google: about 5 min).
+        var utterances: [String] = []
+        var expected: [String] = []
+        for index in 0..<6 {
+            let start = 0.3 + Double(index) * 2
+            let text = "sentence number \(index + 1)"
+            utterances.append(#"{"start": \#(start), "end": \#(start + 1.2), "text": "\#(text)"}"#)
+            expected.append(text)
+        }
+        let fixture = try Fixture(
+            script: "[" + utterances.joined(separator: ",") + "]", seconds: 12,
+            speechArguments: ["--stream-limit", "3"])
+        defer { fixture.stop() }
+        let result = try fixture.hark([], environment: ["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == expected, "\(result.stderr)")
+        #expect(fixture.speechEvents("open").count >= 3, "\(fixture.speech.recordedEvents())")
+        // One token for the whole run: it is cached across streams until shortly before expiry.
+        let grants = fixture.oauth.recordedEvents().filter { $0["event"] as? String == "request" }
+        #expect(grants.count == 1)
+    }
+
+    @Test("PERMISSION_DENIED names the API to enable and exits 77, without retrying")
+    func permissionDenied() throws {
+        let fixture = try Fixture(speechArguments: [
+            "--scenario",
+            "fail=7:Cloud Speech-to-Text API has not been used in project sa-proj before or it is disabled.",
+        ])
+        defer { fixture.stop() }
+        let result = try fixture.hark([], environment: ["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath])
+        #expect(result.status == 77, "\(result.stderr)")
+        #expect(result.stderr.contains("speech.googleapis.com"), "\(result.stderr)")
+        #expect(fixture.speechEvents("open").count == 1)
+    }
+
+    @Test("a token the server rejects (UNAUTHENTICATED) exits 77 naming where the credentials came from")
+    func unauthenticated() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let result = try fixture.hark(
+            [], environment: ["GOOGLE_ACCESS_TOKEN": "not-the-token", "GOOGLE_CLOUD_PROJECT": "p"])
+        #expect(result.status == 77, "\(result.stderr)")
+        #expect(result.stderr.contains("GOOGLE_ACCESS_TOKEN"), "\(result.stderr)")
+        #expect(!result.stderr.contains("not-the-token"))
+    }
+
+    @Test("UNAVAILABLE once is retried: the transcript is complete and printed once")
+    func unavailableRetried() throws {
+        let fixture = try Fixture(speechArguments: ["--scenario", "fail-once=14:The service is currently unavailable."])
+        defer { fixture.stop() }
+        let result = try fixture.hark([], environment: ["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == Self.expected, "\(result.stderr)")
+        #expect(fixture.speechEvents("open").count == 2)
+    }
+
+    @Test("without --cacert the fake's certificate is refused with a message naming --cacert")
+    func unknownAuthority() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let result = try CommandRunner.hark(
+            ["--provider", "google", "--endpoint", fixture.speech.endpoint(scheme: "https"), fixture.wavPath],
+            environment: try Self.environment(["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath]),
+            timeout: 120)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--cacert"), "\(result.stderr)")
+    }
+}
