@@ -9,6 +9,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // Header folders of the libraries hark opens with dlopen (Debian's paths). pkg-config would
+    // give these too, but SwiftPM would then also link the libraries, which is what the
+    // dlopen shims avoid. Every target that imports Hark needs them to read its C modules.
+    .unsafeFlags(["-Xcc", "-I/usr/include/opus", "-Xcc", "-I/usr/include/pocketsphinx"]),
 ]
 
 let package = Package(
@@ -23,41 +27,36 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        // C libraries: a module map and a shim header each, no logic.
+        // C libraries: a module map and a shim header each, no logic. curl is linked (every
+        // network run needs it); the others are opened with dlopen on first use through
+        // CSharedLibrary, so a run maps only what it uses (the shims' `hark_*_load`).
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(
-            name: "CALSA", path: "Sources/CALSA", pkgConfig: "alsa",
-            providers: [.apt(["libasound2-dev"])]),
-        .systemLibrary(
-            name: "COpus", path: "Sources/COpus", pkgConfig: "opus",
-            providers: [.apt(["libopus-dev"])]),
-        .systemLibrary(
-            name: "COggOpus", path: "Sources/COggOpus", pkgConfig: "libopusenc",
-            providers: [.apt(["libopusenc-dev"])]),
-        .systemLibrary(
-            name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr",
-            providers: [.apt(["libsoxr-dev"])]),
-        .systemLibrary(
-            name: "CPocketSphinx", path: "Sources/CPocketSphinx", pkgConfig: "pocketsphinx",
-            providers: [.apt(["libpocketsphinx-dev"])]),
+        .target(name: "CSharedLibrary", path: "Sources/CSharedLibrary"),
+        .systemLibrary(name: "CALSA", path: "Sources/CALSA"),
+        .systemLibrary(name: "COpus", path: "Sources/COpus"),
+        .systemLibrary(name: "COggOpus", path: "Sources/COggOpus"),
+        .systemLibrary(name: "CSoxr", path: "Sources/CSoxr"),
+        .systemLibrary(name: "CPocketSphinx", path: "Sources/CPocketSphinx"),
         // C++ shim over WebRTC audio processing 0.3; only an extern "C" API crosses into Swift.
         // SwiftPM drops -D flags from pkg-config ("prohibited flags"), so the defines the
         // header needs are set here.
         .target(
             name: "CWebRTCAudio",
+            dependencies: ["CSharedLibrary"],
             path: "Sources/CWebRTCAudio",
             cxxSettings: [
                 .define("WEBRTC_POSIX"),
                 .define("WEBRTC_AUDIO_PROCESSING_ONLY_BUILD"),
                 .unsafeFlags(["-I/usr/include/webrtc_audio_processing"]),
-            ],
-            linkerSettings: [.linkedLibrary("webrtc_audio_processing")]
+            ]
         ),
         .target(
             name: "Hark",
-            dependencies: ["CCurl", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio"],
+            dependencies: [
+                "CCurl", "CSharedLibrary", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio",
+            ],
             // The JSON Lines schema lives beside its renderer for the README; it is not a resource.
             // Google (gRPC) is parked out of the build: grpc-swift's TLS stack links all of
             // Foundation and ICU (binary 9.9 -> 98.8 MB, +10 MB resident for every provider, +9 min
