@@ -72,7 +72,15 @@ let package = Package(
                 "Hark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // The Swift runtime and FoundationEssentials linked statically: only the parts hark
+            // uses are paged in, instead of every shared library's relocated data (3.2 MB less
+            // peak resident memory, measured). The test and benchmark binaries stay dynamic.
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"]),
+                // FoundationEssentials's static archive does not name these two in its autolink entries.
+                .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+            ]
         ),
         .target(
             name: "HarkTestSupport",
