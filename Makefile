@@ -1,9 +1,10 @@
-# hark — rules: deps build test lint format bench run install uninstall clean proto
+# hark — rules: deps build test lint format bench order run install uninstall clean proto
 #   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
 #   make build    release build of bin/hark
 #   make test     all test targets (unit, integration, end-to-end)
 #   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
 #   make bench    benchmarks that print figures
+#   make order    profile everyday runs (valgrind) into Sources/hark/hark.order, hark's code layout
 #   make run      transcribe the bundled sample
 #   make install  install hark, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
 #   make man      generate the man pages (from the same source as --help) into .build/man
@@ -24,7 +25,7 @@ APT_PACKAGES := \
 	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
 	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools
 
-.PHONY: deps build test lint format bench run man install uninstall clean
+.PHONY: deps build test lint format bench order run man install uninstall clean
 
 deps:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
@@ -56,6 +57,13 @@ bench:
 	$(SWIFT) build -c release --product hark
 	$(SWIFT) build -c release --product HarkBenchmarks
 	.build/release/HarkBenchmarks
+
+# The function order lld lays hark out in (see Benchmarks/hark_order_file.py); the binary is
+# relinked afterwards because SwiftPM does not track the file.
+order: build
+	/usr/bin/python3 Benchmarks/hark_order_file.py
+	rm -f $(RELEASE_BIN)
+	$(MAKE) build
 
 run: build
 	$(RELEASE_BIN) samples/sample.wav

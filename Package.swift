@@ -64,7 +64,7 @@ let package = Package(
             exclude: [
                 "Output/JSONL-SCHEMA.md", "Providers/Google", "Transport/GRPCStreamLink.swift",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Xfrontend", "-function-sections"])]
         ),
         .executableTarget(
             name: "hark",
@@ -72,6 +72,7 @@ let package = Package(
                 "Hark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["hark.order"],
             swiftSettings: swiftSettings,
             // The Swift runtime and FoundationEssentials linked statically: only the parts hark
             // uses are paged in, instead of every shared library's relocated data (3.2 MB less
@@ -81,6 +82,9 @@ let package = Package(
             linkerSettings: [
                 .unsafeFlags([
                     "-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                    // What a transcription executes, laid out together (see Benchmarks/hark_order_file.py).
+                    "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/hark/hark.order",
+                    "-Xlinker", "--no-warn-symbol-ordering",
                 ]),
                 // FoundationEssentials's static archive does not name these two in its autolink entries.
                 .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
