@@ -17,13 +17,13 @@ RELEASE_BIN := .build/release/hark
 # Debian 12 / Ubuntu package names. Build: the C libraries. Tests: the WebSocket fakes (Python
 # websockets), openssl for test CAs, espeak-ng and sox to make speech, opus-tools to decode what
 # the fakes receive, alsa-utils for the ALSA file-plugin device, tmux for the terminal test;
-# python3-venv for the bench's Deepgram Python SDK venv.
+# python3-venv for the bench's Deepgram Python SDK venv; GNU time for the bench's `hark --help` peak.
 APT_PACKAGES := \
 	build-essential pkg-config \
 	libcurl4-openssl-dev libwebrtc-audio-processing-dev libopus-dev libopusenc-dev \
 	libasound2-dev libsoxr-dev libpocketsphinx-dev pocketsphinx-en-us \
 	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
-	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools
+	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools time
 
 .PHONY: deps build test lint format bench order run man install uninstall clean
 
