@@ -1,9 +1,10 @@
-# hark — rules: deps build test lint format bench run install uninstall clean proto
+# hark — rules: deps build test lint format bench order run install uninstall clean proto
 #   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
 #   make build    release build of hark and hark-grpc (its gRPC bridge, started only for Google)
 #   make test     all test targets (unit, integration, end-to-end)
 #   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
 #   make bench    benchmarks that print figures
+#   make order    profile everyday runs (valgrind) into Sources/hark/hark.order, hark's code layout
 #   make run      transcribe the bundled sample
 #   make install  install hark, hark-grpc beside it, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
 #   make man      generate the man pages (from the same source as --help) into .build/man
@@ -17,15 +18,15 @@ RELEASE_BRIDGE := .build/release/hark-grpc
 # Debian 12 / Ubuntu package names. Build: the C libraries. Tests: the WebSocket fakes (Python
 # websockets), openssl for test CAs, espeak-ng and sox to make speech, opus-tools to decode what
 # the fakes receive, alsa-utils for the ALSA file-plugin device, tmux for the terminal test;
-# python3-venv for the bench's Deepgram Python SDK venv.
+# python3-venv for the bench's Deepgram Python SDK venv; GNU time for the bench's `hark --help` peak.
 APT_PACKAGES := \
 	build-essential pkg-config \
 	libcurl4-openssl-dev libwebrtc-audio-processing-dev libopus-dev libopusenc-dev \
 	libasound2-dev libsoxr-dev libpocketsphinx-dev pocketsphinx-en-us \
 	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
-	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools
+	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools time
 
-.PHONY: deps build test lint format bench run man install uninstall clean
+.PHONY: deps build test lint format bench order run man install uninstall clean
 
 deps:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
@@ -60,6 +61,13 @@ bench:
 	$(SWIFT) build -c release --product hark-grpc
 	$(SWIFT) build -c release --product HarkBenchmarks
 	.build/release/HarkBenchmarks
+
+# The function order lld lays hark out in (see Benchmarks/hark_order_file.py); the binary is
+# relinked afterwards because SwiftPM does not track the file.
+order: build
+	/usr/bin/python3 Benchmarks/hark_order_file.py
+	rm -f $(RELEASE_BIN)
+	$(MAKE) build
 
 run: build
 	$(RELEASE_BIN) samples/sample.wav

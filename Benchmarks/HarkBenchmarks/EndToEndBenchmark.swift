@@ -37,6 +37,10 @@ enum EndToEndBenchmark {
             "peak RSS, sample live (MB)", format(megabytes(sampleRun.usage.peakResidentKilobytes)), "< 16",
             megabytes(sampleRun.usage.peakResidentKilobytes) < 16)
 
+        // 1b. The smallest run, `hark --help`: what start-up alone costs.
+        let helpPeak = try await helpPeakKilobytes(hark, in: bench)
+        table.add("peak RSS, hark --help (MB)", format(megabytes(helpPeak)), "< 16", megabytes(helpPeak) < 16)
+
         // 2. Start-up to the first audio frame on the socket, five times.
         var startups: [Double] = []
         for index in 0..<5 {
@@ -262,6 +266,25 @@ enum EndToEndBenchmark {
         return Run(
             usage: usage, spawnedAt: child.spawnedAt, residentSamples: child.residentSamples, traceFile: traceFile,
             stdoutFile: stdoutFile)
+    }
+
+    /// Peak resident memory of `hark --help`, in KB.
+    ///
+    /// It exits within milliseconds, before the 10 ms `VmHWM` sampling sees it, so GNU time
+    /// reports it: time forks (not vfork), so its child's `ru_maxrss` is hark's own peak (time
+    /// itself is far smaller).
+    static func helpPeakKilobytes(_ hark: String, in directory: URL) async throws -> Int {
+        let errors = directory.appendingPathComponent("help.err").path
+        let child = try ChildProcess(
+            executable: "/usr/bin/time", arguments: ["-f", "%M", hark, "--help"],
+            environment: ProcessInfo.processInfo.environment,
+            standardOutput: directory.appendingPathComponent("help.out").path, standardError: errors)
+        let usage = await child.wait()
+        let text = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        guard usage.status == 0, let last = text.split(separator: "\n").last, let kilobytes = Int(last) else {
+            throw ChildProcessError.toolFailed("/usr/bin/time hark --help", "exit \(usage.status): \(text)")
+        }
+        return kilobytes
     }
 
     /// Runs the Python SDK client on `input` against a fresh Deepgram fake.

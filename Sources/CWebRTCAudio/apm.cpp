@@ -8,6 +8,8 @@
 #include <memory>
 #include <new>
 
+#include "hark_shared_library.h"
+
 #include "webrtc/modules/audio_processing/include/audio_processing.h"
 
 struct hark_apm {
@@ -17,6 +19,25 @@ struct hark_apm {
 };
 
 namespace {
+
+// The library is opened on first use (only --vad/--denoise/--agc need it), so the one
+// non-virtual function the shim calls is resolved by name; everything else goes through the
+// returned object's virtual functions and the header's inline code.
+using CreateFunction = webrtc::AudioProcessing *(*)();
+
+struct Library {
+    CreateFunction create;
+};
+
+const Library *load_library(const char **error) {
+    static Library library;
+    static const char *const names[] = {"_ZN6webrtc15AudioProcessing6CreateEv"};  // AudioProcessing::Create()
+    static int loaded;
+    static const char *failure;
+    *error = hark_shared_library_load(HARK_APM_SONAME, names, reinterpret_cast<void **>(&library), 1, &loaded,
+                                      &failure);
+    return *error == nullptr ? &library : nullptr;
+}
 
 webrtc::VoiceDetection::Likelihood likelihood_from(int value) {
     switch (value) {
@@ -63,6 +84,12 @@ int configure(webrtc::AudioProcessing *apm, const hark_apm_options &options) {
 
 }  // namespace
 
+extern "C" const char *hark_apm_load(void) {
+    const char *error = nullptr;
+    load_library(&error);
+    return error;
+}
+
 extern "C" hark_apm *hark_apm_create(int sample_rate, const hark_apm_options *options, int *error) {
     int ignored = 0;
     int *status = error != nullptr ? error : &ignored;
@@ -74,7 +101,13 @@ extern "C" hark_apm *hark_apm_create(int sample_rate, const hark_apm_options *op
         *status = webrtc::AudioProcessing::kBadSampleRateError;
         return nullptr;
     }
-    std::unique_ptr<webrtc::AudioProcessing> processing(webrtc::AudioProcessing::Create());
+    const char *load_error = nullptr;
+    const Library *library = load_library(&load_error);
+    if (library == nullptr) {
+        *status = webrtc::AudioProcessing::kCreationFailedError;
+        return nullptr;
+    }
+    std::unique_ptr<webrtc::AudioProcessing> processing(library->create());
     if (!processing) {
         *status = webrtc::AudioProcessing::kCreationFailedError;
         return nullptr;

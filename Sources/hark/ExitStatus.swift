@@ -9,7 +9,7 @@ import Hark
 /// | 64 | usage: a bad flag or value, an unknown provider |
 /// | 65 | bad input data: not audio hark can read, an empty or truncated file, an unusable rate |
 /// | 66 | no input: a missing file, a missing or busy capture device |
-/// | 69 | the provider stayed unavailable through every retry |
+/// | 69 | the provider stayed unavailable through every retry, or a library hark opens on first use is missing |
 /// | 70 | an internal error |
 /// | 74 | an I/O error while reading input or writing output |
 /// | 75 | the transcript is incomplete: some audio was never transcribed |
@@ -46,6 +46,7 @@ enum ExitStatus {
             case .cannotOpen, .deviceNotFound, .deviceBusy, .deviceUnusable: return (noInput, error.description)
             case .unsupportedFormat, .empty, .truncated: return (dataError, error.description)
             case .readFailed, .deviceLost: return (ioError, error.description)
+            case .libraryMissing: return (unavailable, error.description)
             }
         case let error as SessionError:
             switch error {
@@ -64,6 +65,7 @@ enum ExitStatus {
             case .unsupportedSampleRate: return (dataError, error.description)
             // The C libraries failing on valid input is hark's fault: the message asks for a report.
             case .resamplerFailed, .audioProcessingFailed, .encoderFailed: return (software, error.description)
+            case .libraryMissing: return (unavailable, error.description)
             }
         default:
             return (software, "internal error: \(error). Please report it with the command you ran.")

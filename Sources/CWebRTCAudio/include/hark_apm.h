@@ -10,6 +10,13 @@
 extern "C" {
 #endif
 
+/// The library the shim opens on first use.
+#define HARK_APM_SONAME "libwebrtc_audio_processing.so.1"
+
+/// Opens the library if it is not open yet. Returns NULL when it is usable, or why not (valid
+/// for the life of the process). `hark_apm_create` fails with kCreationFailedError until it is.
+const char *hark_apm_load(void);
+
 /// An audio processing instance; opaque to Swift.
 typedef struct hark_apm hark_apm;
 

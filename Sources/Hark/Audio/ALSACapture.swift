@@ -139,6 +139,9 @@ package final class ALSACapture: AudioSource {
     /// The user-facing error for a device that failed to open or negotiate.
     static func openFailure(device: String, error: ALSAError) -> AudioSourceError {
         switch error.code {
+        case .libraryMissing:
+            if case .failure(let missing) = ALSAPCM.library { return .libraryMissing(missing) }
+            return .deviceUnusable(name: device, detail: error.description)
         case .notFound, .noDevice:
             let detail = error.code == .notFound ? "ALSA knows no such PCM or card" : "no such card or device"
             return .deviceNotFound(name: device, detail: "\(detail): \(error.code)")

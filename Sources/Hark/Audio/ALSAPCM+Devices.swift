@@ -13,9 +13,10 @@ extension ALSAPCM {
     /// `CaptureDeviceInfo.listing` says what that means. The corresponding C functions are
     /// `snd_device_name_hint` and `snd_card_next`.
     package static func captureDevices() -> [CaptureDeviceInfo] {
+        guard case .success(let alsa) = library else { return [] }
         _ = libraryMessagesSilenced
-        var devices = hintedCaptureDevices()
-        for device in cardCaptureDevices() {
+        var devices = hintedCaptureDevices(alsa)
+        for device in cardCaptureDevices(alsa) {
             if let index = devices.firstIndex(where: { $0.name == device.name }) {
                 devices[index].card = device.card
             } else {
@@ -28,20 +29,20 @@ extension ALSAPCM {
     }
 
     /// PCMs the configuration describes with hints, without those that only play.
-    private static func hintedCaptureDevices() -> [CaptureDeviceInfo] {
+    private static func hintedCaptureDevices(_ alsa: hark_alsa_functions) -> [CaptureDeviceInfo] {
         var hints: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-        guard snd_device_name_hint(-1, "pcm", &hints) >= 0, let hints else { return [] }
-        defer { snd_device_name_free_hint(hints) }
+        guard alsa.snd_device_name_hint(-1, "pcm", &hints) >= 0, let hints else { return [] }
+        defer { _ = alsa.snd_device_name_free_hint(hints) }
         var devices: [CaptureDeviceInfo] = []
         var cursor = hints
         while let hint = cursor.pointee {
             defer { cursor += 1 }
-            guard let name = hintValue(hint, "NAME") else { continue }
+            guard let name = hintValue(alsa, hint, "NAME") else { continue }
             // A missing IOID means the PCM does both directions.
-            if hintValue(hint, "IOID") == "Output" { continue }
+            if hintValue(alsa, hint, "IOID") == "Output" { continue }
             // `null` captures endless zeros: never what someone wants to transcribe.
             if name == "null" { continue }
-            let description = (hintValue(hint, "DESC") ?? "")
+            let description = (hintValue(alsa, hint, "DESC") ?? "")
                 .split(separator: "\n").map { $0.trimmingCharacters() }.joined(separator: " — ")
             devices.append(
                 CaptureDeviceInfo(
@@ -50,8 +51,10 @@ extension ALSAPCM {
         return devices
     }
 
-    private static func hintValue(_ hint: UnsafeMutableRawPointer, _ key: String) -> String? {
-        guard let value = snd_device_name_get_hint(hint, key) else { return nil }
+    private static func hintValue(_ alsa: hark_alsa_functions, _ hint: UnsafeMutableRawPointer, _ key: String)
+        -> String?
+    {
+        guard let value = alsa.snd_device_name_get_hint(hint, key) else { return nil }
         defer { free(value) }
         return String(cString: value)
     }
@@ -60,32 +63,32 @@ extension ALSAPCM {
     ///
     /// Found through each card's control interface. The corresponding C functions are
     /// `snd_ctl_card_info` and `snd_ctl_pcm_info`.
-    private static func cardCaptureDevices() -> [CaptureDeviceInfo] {
+    private static func cardCaptureDevices(_ alsa: hark_alsa_functions) -> [CaptureDeviceInfo] {
         var devices: [CaptureDeviceInfo] = []
         var card: Int32 = -1
-        while snd_card_next(&card) >= 0, card >= 0 {
+        while alsa.snd_card_next(&card) >= 0, card >= 0 {
             var control: OpaquePointer?
-            guard snd_ctl_open(&control, "hw:\(card)", 0) >= 0, let control else { continue }
-            defer { snd_ctl_close(control) }
+            guard alsa.snd_ctl_open(&control, "hw:\(card)", 0) >= 0, let control else { continue }
+            defer { _ = alsa.snd_ctl_close(control) }
             var cardInfo: OpaquePointer?
-            guard snd_ctl_card_info_malloc(&cardInfo) >= 0, let cardInfo else { continue }
-            defer { snd_ctl_card_info_free(cardInfo) }
-            guard snd_ctl_card_info(control, cardInfo) >= 0 else { continue }
-            let cardID = String(cString: snd_ctl_card_info_get_id(cardInfo))
-            let cardName = String(cString: snd_ctl_card_info_get_name(cardInfo))
+            guard alsa.snd_ctl_card_info_malloc(&cardInfo) >= 0, let cardInfo else { continue }
+            defer { alsa.snd_ctl_card_info_free(cardInfo) }
+            guard alsa.snd_ctl_card_info(control, cardInfo) >= 0 else { continue }
+            let cardID = alsa.snd_ctl_card_info_get_id(cardInfo).map { String(cString: $0) } ?? ""
+            let cardName = alsa.snd_ctl_card_info_get_name(cardInfo).map { String(cString: $0) } ?? ""
 
             var pcmInfo: OpaquePointer?
-            guard snd_pcm_info_malloc(&pcmInfo) >= 0, let pcmInfo else { continue }
-            defer { snd_pcm_info_free(pcmInfo) }
+            guard alsa.snd_pcm_info_malloc(&pcmInfo) >= 0, let pcmInfo else { continue }
+            defer { alsa.snd_pcm_info_free(pcmInfo) }
             var device: Int32 = -1
-            while snd_ctl_pcm_next_device(control, &device) >= 0, device >= 0 {
-                snd_pcm_info_set_device(pcmInfo, UInt32(device))
-                snd_pcm_info_set_subdevice(pcmInfo, 0)
-                snd_pcm_info_set_stream(pcmInfo, SND_PCM_STREAM_CAPTURE)
+            while alsa.snd_ctl_pcm_next_device(control, &device) >= 0, device >= 0 {
+                alsa.snd_pcm_info_set_device(pcmInfo, UInt32(device))
+                alsa.snd_pcm_info_set_subdevice(pcmInfo, 0)
+                alsa.snd_pcm_info_set_stream(pcmInfo, SND_PCM_STREAM_CAPTURE)
                 // Fails with -ENOENT when the device has no capture direction.
-                guard snd_ctl_pcm_info(control, pcmInfo) >= 0 else { continue }
-                let pcmName = String(cString: snd_pcm_info_get_name(pcmInfo))
-                let subdevices = snd_pcm_info_get_subdevices_count(pcmInfo)
+                guard alsa.snd_ctl_pcm_info(control, pcmInfo) >= 0 else { continue }
+                let pcmName = alsa.snd_pcm_info_get_name(pcmInfo).map { String(cString: $0) } ?? ""
+                let subdevices = alsa.snd_pcm_info_get_subdevices_count(pcmInfo)
                 var description = "\(cardName): \(pcmName) (card \(card), device \(device)"
                 if subdevices > 1 { description += ", \(subdevices) subdevices" }
                 description += "; raw: hw:CARD=\(cardID),DEV=\(device))"

@@ -34,10 +34,15 @@ package struct ALSAErrorCode: RawRepresentable, Hashable, Sendable, Error, Custo
     package static let permissionDenied = ALSAErrorCode(rawValue: -EACCES)
     /// `-EINVAL`: the device refused a parameter.
     package static let invalidArgument = ALSAErrorCode(rawValue: -EINVAL)
+    /// `-ELIBACC`: alsa-lib itself could not be loaded (see `ALSAPCM.library`).
+    package static let libraryMissing = ALSAErrorCode(rawValue: -ELIBACC)
 
     /// alsa-lib's text for the code, like "Broken pipe (-32)".
     package var description: String {
-        let text = snd_strerror(rawValue).map { String(cString: $0) } ?? "unknown error"
+        // Without alsa-lib (it failed to load) the code is a plain errno value.
+        let text =
+            ((try? ALSAPCM.library.get())?.snd_strerror(rawValue) ?? strerror(-rawValue).map { UnsafePointer($0) })
+            .map { String(cString: $0) } ?? "unknown error"
         return "\(text) (\(rawValue))"
     }
 }
@@ -110,6 +115,8 @@ package struct ALSAHardwareSetup: Sendable, Equatable {
 /// thread with `sending`, and closed when the last reference goes (`deinit`).
 package final class ALSAPCM {
     private let handle: OpaquePointer
+    /// alsa-lib's functions (opened on first use).
+    private let alsa: hark_alsa_functions
     /// The name the device was opened with (what `--device` took).
     package let deviceName: String
 
@@ -119,23 +126,27 @@ package final class ALSAPCM {
     /// once with `-EBUSY` (a blocking open waits for it to be released), then switched back to
     /// blocking mode for reading. The corresponding C function is `snd_pcm_open`.
     package init(captureDevice deviceName: String) throws(ALSAError) {
+        guard case .success(let alsa) = ALSAPCM.library else {
+            throw ALSAError(code: .libraryMissing, function: "dlopen", detail: HARK_ALSA_SONAME)
+        }
         _ = ALSAPCM.libraryMessagesSilenced
         var pcm: OpaquePointer?
-        let opened = snd_pcm_open(&pcm, deviceName, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK)
+        let opened = alsa.snd_pcm_open(&pcm, deviceName, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK)
         guard opened >= 0, let pcm else {
             throw ALSAError(code: ALSAErrorCode(rawValue: opened), function: "snd_pcm_open")
         }
-        let blocking = snd_pcm_nonblock(pcm, 0)
+        let blocking = alsa.snd_pcm_nonblock(pcm, 0)
         guard blocking >= 0 else {
-            snd_pcm_close(pcm)
+            _ = alsa.snd_pcm_close(pcm)
             throw ALSAError(code: ALSAErrorCode(rawValue: blocking), function: "snd_pcm_nonblock")
         }
         self.handle = pcm
+        self.alsa = alsa
         self.deviceName = deviceName
     }
 
     deinit {
-        snd_pcm_close(handle)
+        _ = alsa.snd_pcm_close(handle)
     }
 
     /// Discards alsa-lib's own stderr lines, once per process.
@@ -143,7 +154,14 @@ package final class ALSAPCM {
     /// alsa-lib prints "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM" and the like;
     /// hark reports every failure in its own words, and stray lines would break the display.
     /// The corresponding C function is `snd_lib_error_set_handler`.
-    static let libraryMessagesSilenced: Bool = hark_snd_lib_error_silence() == 0
+    static let libraryMessagesSilenced: Bool = (try? library.get()).map { hark_snd_lib_error_silence($0) == 0 } ?? false
+
+    /// alsa-lib's functions, opened on first use: only capture and `hark devices` need it.
+    static let library = Result { () throws(MissingLibrary) -> hark_alsa_functions in
+        try MissingLibrary.load(
+            HARK_ALSA_SONAME, debianPackage: "libasound2", neededFor: "microphone capture and 'hark devices'",
+            hark_alsa_load)
+    }
 
     /// Chooses and installs the hardware parameters, leaving the device prepared.
     ///
@@ -155,22 +173,22 @@ package final class ALSAPCM {
     /// one, does the conversion. The corresponding C function is `snd_pcm_hw_params`.
     package func negotiate(_ request: ALSAHardwareRequest) throws(ALSAError) -> ALSAHardwareSetup {
         var allocated: OpaquePointer?
-        try check(snd_pcm_hw_params_malloc(&allocated), "snd_pcm_hw_params_malloc")
+        try check(alsa.snd_pcm_hw_params_malloc(&allocated), "snd_pcm_hw_params_malloc")
         guard let params = allocated else {
             throw ALSAError(code: ALSAErrorCode(rawValue: -ENOMEM), function: "snd_pcm_hw_params_malloc")
         }
-        defer { snd_pcm_hw_params_free(params) }
+        defer { alsa.snd_pcm_hw_params_free(params) }
 
-        try check(snd_pcm_hw_params_any(handle, params), "snd_pcm_hw_params_any")
+        try check(alsa.snd_pcm_hw_params_any(handle, params), "snd_pcm_hw_params_any")
         try check(
-            snd_pcm_hw_params_set_access(handle, params, SND_PCM_ACCESS_RW_INTERLEAVED),
+            alsa.snd_pcm_hw_params_set_access(handle, params, SND_PCM_ACCESS_RW_INTERLEAVED),
             "snd_pcm_hw_params_set_access", detail: "the device does not offer interleaved reads")
         // Not every plugin has the knob; failing to turn it off only costs resampling quality.
-        _ = snd_pcm_hw_params_set_rate_resample(handle, params, 0)
+        _ = alsa.snd_pcm_hw_params_set_rate_resample(handle, params, 0)
 
         guard
             let sampleFormat = request.sampleFormats.first(where: {
-                snd_pcm_hw_params_test_format(handle, params, ALSAPCM.alsaFormat($0)) == 0
+                alsa.snd_pcm_hw_params_test_format(handle, params, ALSAPCM.alsaFormat($0)) == 0
             })
         else {
             let names = request.sampleFormats.map(ALSAPCM.alsaFormatName).joined(separator: ", ")
@@ -179,38 +197,39 @@ package final class ALSAPCM {
                 detail: "the device offers none of the sample formats \(names)")
         }
         try check(
-            snd_pcm_hw_params_set_format(handle, params, ALSAPCM.alsaFormat(sampleFormat)),
+            alsa.snd_pcm_hw_params_set_format(handle, params, ALSAPCM.alsaFormat(sampleFormat)),
             "snd_pcm_hw_params_set_format")
 
         var channels = UInt32(max(request.channels, 1))
         try check(
-            snd_pcm_hw_params_set_channels_near(handle, params, &channels), "snd_pcm_hw_params_set_channels_near")
+            alsa.snd_pcm_hw_params_set_channels_near(handle, params, &channels), "snd_pcm_hw_params_set_channels_near")
 
         var rate = UInt32(try chooseRate(request, params))
         var direction: Int32 = 0
         try check(
-            snd_pcm_hw_params_set_rate_near(handle, params, &rate, &direction), "snd_pcm_hw_params_set_rate_near")
+            alsa.snd_pcm_hw_params_set_rate_near(handle, params, &rate, &direction), "snd_pcm_hw_params_set_rate_near")
 
         var periodFrames = snd_pcm_uframes_t(max(1, Int((Double(rate) * request.periodDuration).rounded())))
         direction = 0
         try check(
-            snd_pcm_hw_params_set_period_size_near(handle, params, &periodFrames, &direction),
+            alsa.snd_pcm_hw_params_set_period_size_near(handle, params, &periodFrames, &direction),
             "snd_pcm_hw_params_set_period_size_near")
         var bufferFrames = periodFrames * snd_pcm_uframes_t(max(2, request.periodsPerBuffer))
         try check(
-            snd_pcm_hw_params_set_buffer_size_near(handle, params, &bufferFrames),
+            alsa.snd_pcm_hw_params_set_buffer_size_near(handle, params, &bufferFrames),
             "snd_pcm_hw_params_set_buffer_size_near")
 
-        try check(snd_pcm_hw_params(handle, params), "snd_pcm_hw_params")
+        try check(alsa.snd_pcm_hw_params(handle, params), "snd_pcm_hw_params")
 
         // Read back what was installed: the `_near` setters may have moved.
         direction = 0
-        try check(snd_pcm_hw_params_get_rate(params, &rate, &direction), "snd_pcm_hw_params_get_rate")
-        try check(snd_pcm_hw_params_get_channels(params, &channels), "snd_pcm_hw_params_get_channels")
+        try check(alsa.snd_pcm_hw_params_get_rate(params, &rate, &direction), "snd_pcm_hw_params_get_rate")
+        try check(alsa.snd_pcm_hw_params_get_channels(params, &channels), "snd_pcm_hw_params_get_channels")
         direction = 0
         try check(
-            snd_pcm_hw_params_get_period_size(params, &periodFrames, &direction), "snd_pcm_hw_params_get_period_size")
-        try check(snd_pcm_hw_params_get_buffer_size(params, &bufferFrames), "snd_pcm_hw_params_get_buffer_size")
+            alsa.snd_pcm_hw_params_get_period_size(params, &periodFrames, &direction),
+            "snd_pcm_hw_params_get_period_size")
+        try check(alsa.snd_pcm_hw_params_get_buffer_size(params, &bufferFrames), "snd_pcm_hw_params_get_buffer_size")
         return ALSAHardwareSetup(
             format: AudioFormat(sampleRate: Int(rate), channels: Int(channels), sampleFormat: sampleFormat),
             periodFrames: Int(periodFrames), bufferFrames: Int(bufferFrames))
@@ -221,7 +240,7 @@ package final class ALSAPCM {
     private func chooseRate(_ request: ALSAHardwareRequest, _ params: OpaquePointer) throws(ALSAError) -> Int {
         let candidates = (request.preferredRate.map { [$0] } ?? []) + request.nativeRates
         for rate in candidates where rate > 0 {
-            if snd_pcm_hw_params_test_rate(handle, params, UInt32(rate), 0) == 0 { return rate }
+            if alsa.snd_pcm_hw_params_test_rate(handle, params, UInt32(rate), 0) == 0 { return rate }
         }
         return 48000
     }
@@ -231,7 +250,7 @@ package final class ALSAPCM {
     /// A prepared capture stream does not start by itself, and `snd_pcm_wait` on it would only
     /// time out. The corresponding C function is `snd_pcm_start`.
     package func start() throws(ALSAErrorCode) {
-        try checkCode(snd_pcm_start(handle))
+        try checkCode(alsa.snd_pcm_start(handle))
     }
 
     /// Waits until a period can be read or `timeoutMilliseconds` pass; false on a timeout.
@@ -239,7 +258,7 @@ package final class ALSAPCM {
     /// The bounded wait is what lets the capture loop see a stop request.
     /// The corresponding C function is `snd_pcm_wait`.
     package func wait(timeoutMilliseconds: Int) throws(ALSAErrorCode) -> Bool {
-        let result = snd_pcm_wait(handle, Int32(timeoutMilliseconds))
+        let result = alsa.snd_pcm_wait(handle, Int32(timeoutMilliseconds))
         try checkCode(result)
         return result > 0
     }
@@ -253,7 +272,7 @@ package final class ALSAPCM {
     package func readInterleaved(into buffer: inout [UInt8], frames: Int) throws(ALSAErrorCode) -> Int {
         let result = buffer.withUnsafeMutableBytes { bytes in
             bytes.initializeMemory(as: UInt8.self, repeating: 0)
-            return snd_pcm_readi(handle, bytes.baseAddress, snd_pcm_uframes_t(frames))
+            return alsa.snd_pcm_readi(handle, bytes.baseAddress, snd_pcm_uframes_t(frames))
         }
         if result < 0 { throw ALSAErrorCode(rawValue: Int32(truncatingIfNeeded: result)) }
         return result
@@ -265,21 +284,21 @@ package final class ALSAPCM {
     /// `snd_pcm_recover`.
     package func recover(from error: ALSAErrorCode) throws(ALSAErrorCode) {
         // silent = 1: hark counts and reports overruns itself.
-        try checkCode(snd_pcm_recover(handle, error.rawValue, 1))
+        try checkCode(alsa.snd_pcm_recover(handle, error.rawValue, 1))
     }
 
     /// Resumes a suspended stream; throws `.tryAgain` while the device is still waking up.
     ///
     /// The corresponding C function is `snd_pcm_resume`.
     package func resume() throws(ALSAErrorCode) {
-        try checkCode(snd_pcm_resume(handle))
+        try checkCode(alsa.snd_pcm_resume(handle))
     }
 
     /// Prepares the stream for a new start, for devices that cannot resume.
     ///
     /// The corresponding C function is `snd_pcm_prepare`.
     package func prepare() throws(ALSAErrorCode) {
-        try checkCode(snd_pcm_prepare(handle))
+        try checkCode(alsa.snd_pcm_prepare(handle))
     }
 
     private func check(_ result: Int32, _ function: String, detail: String? = nil) throws(ALSAError) {
@@ -301,7 +320,7 @@ package final class ALSAPCM {
 
     /// ALSA's name for a format ("S24_3LE"), as `arecord --dump-hw-params` prints it.
     package static func alsaFormatName(_ format: SampleFormat) -> String {
-        snd_pcm_format_name(alsaFormat(format)).map { String(cString: $0) } ?? format.rawValue
+        (try? library.get())?.snd_pcm_format_name(alsaFormat(format)).map { String(cString: $0) } ?? format.rawValue
     }
 }
 

@@ -37,6 +37,8 @@ package enum AudioSourceError: Error, Sendable, Equatable, CustomStringConvertib
     case deviceLost(name: String, detail: String)
     /// The device cannot deliver any format or rate hark can use.
     case deviceUnusable(name: String, detail: String)
+    /// alsa-lib (opened on first use) is not installed.
+    case libraryMissing(MissingLibrary)
 
     package var description: String {
         switch self {
@@ -59,6 +61,8 @@ package enum AudioSourceError: Error, Sendable, Equatable, CustomStringConvertib
             "capture device '\(name)' went away while recording (\(detail)); everything captured before was transcribed."
         case .deviceUnusable(let name, let detail):
             "capture device '\(name)' cannot be used: \(detail). Try 'plughw:…' or 'default' (see 'hark devices')."
+        case .libraryMissing(let missing):
+            missing.description
         }
     }
 }

@@ -9,7 +9,10 @@ import Synchronization
 /// released) `send` returns false and the producer stops, so no thread outlives its reader.
 package final class ThreadToAsyncChannel<Element: Sendable>: Sendable {
     private struct State {
-        var queue: [Element] = []
+        /// Taken elements are set to nil at once: the buffer must not keep audio the consumer
+        /// is done with alive until the next compaction (64 paced 250 ms blocks of 48 kHz audio
+        /// held 3 MB, measured).
+        var queue: [Element?] = []
         var head = 0
         var waitingConsumer: CheckedContinuation<Element?, any Error>?
         var producerWaiting = false
@@ -18,8 +21,8 @@ package final class ThreadToAsyncChannel<Element: Sendable>: Sendable {
         var count: Int { queue.count - head }
 
         mutating func pop() -> Element? {
-            guard head < queue.count else { return nil }
-            let element = queue[head]
+            guard head < queue.count, let element = queue[head] else { return nil }
+            queue[head] = nil
             head += 1
             if head > 64 && head * 2 > queue.count {
                 queue.removeFirst(head)

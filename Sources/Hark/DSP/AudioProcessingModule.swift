@@ -31,6 +31,12 @@ package final class AudioProcessingModule {
             noise_suppression_level: options.noiseSuppression.map(Self.suppressionLevel) ?? -1,
             gain_control: options.gainControl ? 1 : 0,
             high_pass_filter: options.highPassFilter ? 1 : 0)
+        if let reason = hark_apm_load() {
+            throw .libraryMissing(
+                MissingLibrary(
+                    soname: HARK_APM_SONAME, debianPackage: "libwebrtc-audio-processing1",
+                    neededFor: "--vad, --denoise and --agc", reason: String(cString: reason)))
+        }
         var status: Int32 = 0
         guard let handle = hark_apm_create(Int32(sampleRate), &settings, &status) else {
             throw .audioProcessingFailed(

@@ -12,6 +12,8 @@ package enum DSPError: Error, Sendable, Equatable, CustomStringConvertible {
     case encoderFailed(library: String, code: Int32, reason: String, while: String)
     /// An option value outside its range (e.g. `--vad-level 7`).
     case invalidOption(option: String, value: String, expected: String)
+    /// The stage's library (opened on first use) is not installed.
+    case libraryMissing(MissingLibrary)
 
     package var description: String {
         switch self {
@@ -29,6 +31,8 @@ package enum DSPError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "it, and report it."
         case .invalidOption(let option, let value, let expected):
             "\(option) \(value) is out of range: expected \(expected)."
+        case .libraryMissing(let missing):
+            missing.description
         }
     }
 }

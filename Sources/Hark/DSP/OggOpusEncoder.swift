@@ -10,6 +10,8 @@ import COggOpus
 package final class OggOpusEncoder: AudioPayloadEncoder {
     package let sampleRate: Int
     private let handle: OpaquePointer
+    /// libopusenc's functions (opened on first use).
+    private let ope: hark_ope_functions
     private var headerSent = false
     private var finished = false
 
@@ -23,29 +25,39 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
         guard (8_000...192_000).contains(sampleRate) else {
             throw .unsupportedSampleRate(stage: "Ogg Opus encoder", rate: sampleRate, supported: "8000 to 192000 Hz")
         }
-        guard let comments = ope_comments_create() else {
-            throw Self.failure(OPE_ALLOC_FAIL, while: "creating the stream's comments")
+        let ope: hark_ope_functions
+        do {
+            ope = try MissingLibrary.load(
+                HARK_OPE_SONAME, debianPackage: "libopusenc0", neededFor: "--encoding opus", hark_ope_load)
+        } catch {
+            throw .libraryMissing(error)
         }
-        defer { ope_comments_destroy(comments) }
-        _ = ope_comments_add(comments, "ENCODER", "hark")
+        guard let comments = ope.ope_comments_create() else {
+            throw Self.failure(ope, OPE_ALLOC_FAIL, while: "creating the stream's comments")
+        }
+        defer { ope.ope_comments_destroy(comments) }
+        _ = ope.ope_comments_add(comments, "ENCODER", "hark")
         var error: Int32 = 0
-        guard let handle = ope_encoder_create_pull(comments, Int32(sampleRate), 1, 0, &error), error == OPE_OK else {
-            throw Self.failure(error, while: "creating an encoder at \(sampleRate) Hz")
+        guard let handle = ope.ope_encoder_create_pull(comments, Int32(sampleRate), 1, 0, &error), error == OPE_OK
+        else {
+            throw Self.failure(ope, error, while: "creating an encoder at \(sampleRate) Hz")
         }
         self.handle = handle
+        self.ope = ope
         self.sampleRate = sampleRate
-        try check(hark_ope_encoder_set_decision_delay(handle, 0), while: "turning off the decision delay")
-        try check(hark_ope_encoder_set_comment_padding(handle, 0), while: "setting the comment padding")
-        try check(hark_ope_encoder_set_signal_voice(handle), while: "tuning the encoder for voice")
+        try check(hark_ope_encoder_set_decision_delay(ope, handle, 0), while: "turning off the decision delay")
+        try check(hark_ope_encoder_set_comment_padding(ope, handle, 0), while: "setting the comment padding")
+        try check(hark_ope_encoder_set_signal_voice(ope, handle), while: "tuning the encoder for voice")
         try check(
-            hark_ope_encoder_set_complexity(handle, Int32(clamping: complexity)),
+            hark_ope_encoder_set_complexity(ope, handle, Int32(clamping: complexity)),
             while: "setting complexity \(complexity)")
         let bitrate = bitrate ?? OpusEncoder.defaultBitrate
-        try check(hark_ope_encoder_set_bitrate(handle, Int32(clamping: bitrate)), while: "setting \(bitrate) bit/s")
+        try check(
+            hark_ope_encoder_set_bitrate(ope, handle, Int32(clamping: bitrate)), while: "setting \(bitrate) bit/s")
     }
 
     deinit {
-        ope_encoder_destroy(handle)
+        ope.ope_encoder_destroy(handle)
     }
 
     package var encoding: AudioEncoding { .opus }
@@ -53,12 +65,12 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
     /// The Ogg pages for this chunk (the first call includes the two header pages).
     package func encode(_ chunk: AudioChunk) throws -> [UInt8] {
         if !headerSent {
-            try check(ope_encoder_flush_header(handle), while: "writing the stream headers")
+            try check(ope.ope_encoder_flush_header(handle), while: "writing the stream headers")
             headerSent = true
         }
         let count = Int32(chunk.samples.count)
         let status = chunk.samples.withUnsafeBufferPointer { samples in
-            ope_encoder_write(handle, samples.baseAddress, count)
+            ope.ope_encoder_write(handle, samples.baseAddress, count)
         }
         try check(status, while: "encoding a \(chunk.samples.count)-sample chunk")
         return takePages()
@@ -69,10 +81,10 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
         guard !finished else { return [] }
         finished = true
         if !headerSent {
-            try check(ope_encoder_flush_header(handle), while: "writing the stream headers")
+            try check(ope.ope_encoder_flush_header(handle), while: "writing the stream headers")
             headerSent = true
         }
-        try check(ope_encoder_drain(handle), while: "finishing the stream")
+        try check(ope.ope_encoder_drain(handle), while: "finishing the stream")
         return takePages()
     }
 
@@ -80,7 +92,7 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
         var bytes: [UInt8] = []
         var page: UnsafeMutablePointer<UInt8>?
         var length: Int32 = 0
-        while ope_encoder_get_page(handle, &page, &length, 1) != 0 {
+        while ope.ope_encoder_get_page(handle, &page, &length, 1) != 0 {
             if let page, length > 0 {
                 bytes.append(contentsOf: UnsafeBufferPointer(start: page, count: Int(length)))
             }
@@ -89,12 +101,13 @@ package final class OggOpusEncoder: AudioPayloadEncoder {
     }
 
     private func check(_ status: Int32, while activity: String) throws(DSPError) {
-        guard status == OPE_OK else { throw Self.failure(status, while: activity) }
+        guard status == OPE_OK else { throw Self.failure(ope, status, while: activity) }
     }
 
-    private static func failure(_ status: Int32, while activity: String) -> DSPError {
+    private static func failure(_ ope: hark_ope_functions, _ status: Int32, while activity: String) -> DSPError {
         .encoderFailed(
-            library: "libopusenc", code: status, reason: String(cString: ope_strerror(status)), while: activity)
+            library: "libopusenc", code: status,
+            reason: ope.ope_strerror(status).map { String(cString: $0) } ?? "unknown error", while: activity)
     }
 }
 

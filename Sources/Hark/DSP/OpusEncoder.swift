@@ -11,6 +11,8 @@ package final class OpusEncoder: AudioPayloadEncoder {
     /// Samples in one 20 ms frame.
     package let frameLength: Int
     private let handle: OpaquePointer
+    /// libopus's functions (opened on first use).
+    private let opus: hark_opus_functions
     private var pending: [Int16] = []
     private var packet = [UInt8](repeating: 0, count: 4000)
 
@@ -39,25 +41,34 @@ package final class OpusEncoder: AudioPayloadEncoder {
         guard Self.supportedRates.contains(sampleRate) else {
             throw .unsupportedSampleRate(stage: "Opus encoder", rate: sampleRate, supported: "8, 12, 16, 24 or 48 kHz")
         }
+        let opus: hark_opus_functions
+        do {
+            opus = try MissingLibrary.load(
+                HARK_OPUS_SONAME, debianPackage: "libopus0", neededFor: "Opus encoding", hark_opus_load)
+        } catch {
+            throw .libraryMissing(error)
+        }
         var error: Int32 = 0
-        guard let handle = opus_encoder_create(Int32(sampleRate), 1, OPUS_APPLICATION_VOIP, &error),
+        guard let handle = opus.opus_encoder_create(Int32(sampleRate), 1, OPUS_APPLICATION_VOIP, &error),
             error == OPUS_OK
         else {
-            throw Self.failure(error, while: "creating an encoder at \(sampleRate) Hz")
+            throw Self.failure(opus, error, while: "creating an encoder at \(sampleRate) Hz")
         }
         self.handle = handle
+        self.opus = opus
         self.sampleRate = sampleRate
         self.frameLength = sampleRate / 50
-        try check(hark_opus_encoder_set_signal_voice(handle), while: "tuning the encoder for voice")
+        try check(hark_opus_encoder_set_signal_voice(opus, handle), while: "tuning the encoder for voice")
         try check(
-            hark_opus_encoder_set_complexity(handle, Int32(clamping: complexity)),
+            hark_opus_encoder_set_complexity(opus, handle, Int32(clamping: complexity)),
             while: "setting complexity \(complexity)")
         let bitrate = bitrate ?? OpusEncoder.defaultBitrate
-        try check(hark_opus_encoder_set_bitrate(handle, Int32(clamping: bitrate)), while: "setting \(bitrate) bit/s")
+        try check(
+            hark_opus_encoder_set_bitrate(opus, handle, Int32(clamping: bitrate)), while: "setting \(bitrate) bit/s")
     }
 
     deinit {
-        opus_encoder_destroy(handle)
+        opus.opus_encoder_destroy(handle)
     }
 
     package var encoding: AudioEncoding { .opus }
@@ -98,20 +109,21 @@ package final class OpusEncoder: AudioPayloadEncoder {
         let length = pending.withUnsafeBufferPointer { samples in
             packet.withUnsafeMutableBufferPointer { bytes -> Int32 in
                 guard let input = samples.baseAddress, let output = bytes.baseAddress else { return OPUS_BAD_ARG }
-                return opus_encode(handle, input + start, frameLength, output, capacity)
+                return opus.opus_encode(handle, input + start, frameLength, output, capacity)
             }
         }
-        guard length >= 0 else { throw Self.failure(length, while: "encoding a 20 ms frame") }
+        guard length >= 0 else { throw Self.failure(opus, length, while: "encoding a 20 ms frame") }
         return Array(packet.prefix(Int(length)))
     }
 
     private func check(_ status: Int32, while activity: String) throws(DSPError) {
-        guard status == OPUS_OK else { throw Self.failure(status, while: activity) }
+        guard status == OPUS_OK else { throw Self.failure(opus, status, while: activity) }
     }
 
-    private static func failure(_ status: Int32, while activity: String) -> DSPError {
+    private static func failure(_ opus: hark_opus_functions, _ status: Int32, while activity: String) -> DSPError {
         .encoderFailed(
-            library: "libopus", code: status, reason: String(cString: opus_strerror(status)), while: activity)
+            library: "libopus", code: status,
+            reason: opus.opus_strerror(status).map { String(cString: $0) } ?? "unknown error", while: activity)
     }
 }
 

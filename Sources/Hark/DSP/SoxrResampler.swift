@@ -15,6 +15,8 @@ package final class SoxrResampler: Resampler {
     package let outputRate: Int
     /// Nil when both rates are equal: samples pass through untouched.
     private let handle: soxr_t?
+    /// libsoxr's functions; nil exactly when `handle` is.
+    private let soxr: hark_soxr_functions?
     private var inputCount = 0
     /// Samples handed out so far.
     private var outputCount = 0
@@ -32,26 +34,37 @@ package final class SoxrResampler: Resampler {
         // Equal rates never reach libsoxr, so any positive rate passes through.
         if inputRate == outputRate && inputRate > 0 {
             handle = nil
+            soxr = nil
             return
         }
         for rate in [inputRate, outputRate] where !Self.supportedInputRates.contains(rate) {
             throw .unsupportedSampleRate(stage: "resampler", rate: rate, supported: "8000 to 192000 Hz")
         }
-        var ioSpec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
-        var qualitySpec = soxr_quality_spec(UInt(SOXR_HQ), 0)
-        var runtimeSpec = soxr_runtime_spec(1)
+        let soxr: hark_soxr_functions
+        do {
+            soxr = try MissingLibrary.load(
+                HARK_SOXR_SONAME, debianPackage: "libsoxr0",
+                neededFor: "resampling \(inputRate) Hz to \(outputRate) Hz",
+                hark_soxr_load)
+        } catch {
+            throw .libraryMissing(error)
+        }
+        var ioSpec = soxr.soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
+        var qualitySpec = soxr.soxr_quality_spec(UInt(SOXR_HQ), 0)
+        var runtimeSpec = soxr.soxr_runtime_spec(1)
         var error: soxr_error_t?
-        let created = soxr_create(
+        let created = soxr.soxr_create(
             Double(inputRate), Double(outputRate), 1, &error, &ioSpec, &qualitySpec, &runtimeSpec)
         guard let created, error == nil else {
-            if let created { soxr_delete(created) }
+            if let created { soxr.soxr_delete(created) }
             throw .resamplerFailed(inputRate: inputRate, outputRate: outputRate, reason: Self.text(of: error))
         }
         handle = created
+        self.soxr = soxr
     }
 
     deinit {
-        if let handle { soxr_delete(handle) }
+        if let handle, let soxr { soxr.soxr_delete(handle) }
     }
 
     /// Output samples the stream owes for everything consumed so far, rounded to the nearest.
@@ -62,7 +75,7 @@ package final class SoxrResampler: Resampler {
     /// Resamples the next stretch of input; returns what libsoxr has ready (it holds back a
     /// filter's length until more input or `finish()`).
     package func process(_ samples: [Float]) throws(DSPError) -> [Float] {
-        guard let handle else {
+        guard let handle, let soxr else {
             inputCount += samples.count
             outputCount += samples.count
             return samples
@@ -75,7 +88,7 @@ package final class SoxrResampler: Resampler {
             var used = 0
             let produced = try samples.withUnsafeBufferPointer { input throws(DSPError) -> Int in
                 try run(
-                    handle, input: input.baseAddress.map { $0 + consumed }, count: samples.count - consumed,
+                    soxr, handle, input: input.baseAddress.map { $0 + consumed }, count: samples.count - consumed,
                     used: &used, capacity: capacity)
             }
             consumed += used
@@ -89,10 +102,10 @@ package final class SoxrResampler: Resampler {
     /// Pads or trims the flush as needed; the resampler is finished afterwards.
     package func finish() throws(DSPError) -> [Float] {
         let target = exactOutputCount
-        if let handle {
+        if let handle, let soxr {
             while outputCount + output.count < target {
                 var used = 0
-                let produced = try run(handle, input: nil, count: 0, used: &used, capacity: 4096)
+                let produced = try run(soxr, handle, input: nil, count: 0, used: &used, capacity: 4096)
                 if produced == 0 { break }
             }
         }
@@ -110,14 +123,15 @@ package final class SoxrResampler: Resampler {
 
     /// One `soxr_process` call appending to `output`; returns the samples it produced.
     private func run(
-        _ handle: soxr_t, input: UnsafePointer<Float>?, count: Int, used: inout Int, capacity: Int
+        _ soxr: hark_soxr_functions, _ handle: soxr_t, input: UnsafePointer<Float>?, count: Int, used: inout Int,
+        capacity: Int
     ) throws(DSPError) -> Int {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: capacity))
         var inputDone = 0
         var outputDone = 0
         let error = output.withUnsafeMutableBufferPointer { buffer in
-            soxr_process(
+            soxr.soxr_process(
                 handle, input, count, &inputDone, buffer.baseAddress.map { $0 + start }, capacity, &outputDone)
         }
         output.removeLast(capacity - outputDone)

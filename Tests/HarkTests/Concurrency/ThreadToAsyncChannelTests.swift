@@ -35,6 +35,26 @@ struct ThreadToAsyncChannelTests {
         #expect(done.wait(timeout: .now() + 30) == .success)
     }
 
+    private final class Payload: Sendable {}
+
+    @Test("an element the consumer has taken is no longer kept alive by the channel")
+    func takenElementsAreReleased() async throws {
+        let channel = ThreadToAsyncChannel<Payload>(capacity: 4)
+        weak var first: Payload?
+        do {
+            let payload = Payload()
+            first = payload
+            // Two elements into room for four: `send` cannot block, so it may run here.
+            #expect(channel.send(payload))
+            #expect(channel.send(Payload()))
+        }
+        var taken = try await channel.next()
+        #expect(taken != nil)
+        taken = nil
+        #expect(first == nil, "the channel still holds the element it handed out")
+        #expect(try await channel.next() != nil)
+    }
+
     @Test("the producer's error arrives after the queued elements, once")
     func errorAfterElements() async throws {
         let channel = ThreadToAsyncChannel<Int>(capacity: 4)

@@ -11,6 +11,8 @@ package enum PocketSphinxError: Error, Sendable, Equatable, CustomStringConverti
     case modelsNotLoaded(acousticModel: String, languageModel: String, dictionary: String)
     /// A decoding call returned a negative status.
     case callFailed(function: String, status: Int32)
+    /// libpocketsphinx (opened on first use) is not installed.
+    case libraryMissing(MissingLibrary)
 
     package var description: String {
         switch self {
@@ -21,6 +23,8 @@ package enum PocketSphinxError: Error, Sendable, Equatable, CustomStringConverti
                 + "language model \(languageModel), dictionary \(dictionary)"
         case .callFailed(let function, let status):
             "PocketSphinx call \(function) failed with status \(status)"
+        case .libraryMissing(let missing):
+            missing.description
         }
     }
 }
@@ -67,6 +71,8 @@ package struct PocketSphinxSegment: Sendable, Equatable {
 package final class PocketSphinxDecoder {
     private let config: OpaquePointer
     private let decoder: OpaquePointer
+    /// PocketSphinx's and SphinxBase's functions (opened on first use).
+    private let ps: hark_ps_functions
     private var inUtterance = false
 
     /// Loads the models and starts a stream.
@@ -74,30 +80,38 @@ package final class PocketSphinxDecoder {
     /// Takes about a second and ~100 MB for the default English model. The corresponding C
     /// functions are `cmd_ln_init` and `ps_init`.
     package init(models: PocketSphinxModels) throws(PocketSphinxError) {
-        hark_ps_silence_logging()
-        guard let config = hark_ps_config(models.acousticModel, models.languageModel, models.dictionary) else {
+        let ps: hark_ps_functions
+        do {
+            ps = try MissingLibrary.load(
+                HARK_PS_SONAME, debianPackage: "libpocketsphinx3", neededFor: "--provider local", hark_ps_load)
+        } catch {
+            throw .libraryMissing(error)
+        }
+        hark_ps_silence_logging(ps)
+        guard let config = hark_ps_config(ps, models.acousticModel, models.languageModel, models.dictionary) else {
             throw .configurationRejected
         }
-        guard let decoder = ps_init(config) else {
-            cmd_ln_free_r(config)
+        guard let decoder = ps.ps_init(config) else {
+            _ = ps.cmd_ln_free_r(config)
             throw .modelsNotLoaded(
                 acousticModel: models.acousticModel, languageModel: models.languageModel,
                 dictionary: models.dictionary)
         }
         self.config = config
         self.decoder = decoder
-        let status = ps_start_stream(decoder)
+        self.ps = ps
+        let status = ps.ps_start_stream(decoder)
         guard status >= 0 else {
-            ps_free(decoder)
-            cmd_ln_free_r(config)
+            _ = ps.ps_free(decoder)
+            _ = ps.cmd_ln_free_r(config)
             throw .callFailed(function: "ps_start_stream", status: status)
         }
     }
 
     deinit {
-        if inUtterance { ps_end_utt(decoder) }
-        ps_free(decoder)
-        cmd_ln_free_r(config)
+        if inUtterance { _ = ps.ps_end_utt(decoder) }
+        _ = ps.ps_free(decoder)
+        _ = ps.cmd_ln_free_r(config)
     }
 
     /// Whether an utterance is open (between `startUtterance` and `endUtterance`).
@@ -107,7 +121,7 @@ package final class PocketSphinxDecoder {
     ///
     /// The corresponding C function is `ps_start_utt`.
     package func startUtterance() throws(PocketSphinxError) {
-        let status = ps_start_utt(decoder)
+        let status = ps.ps_start_utt(decoder)
         guard status >= 0 else { throw .callFailed(function: "ps_start_utt", status: status) }
         inUtterance = true
     }
@@ -118,7 +132,7 @@ package final class PocketSphinxDecoder {
     package func process(_ samples: [Int16]) throws(PocketSphinxError) {
         guard !samples.isEmpty else { return }
         let status = samples.withUnsafeBufferPointer { buffer in
-            ps_process_raw(decoder, buffer.baseAddress, buffer.count, 0, 0)
+            ps.ps_process_raw(decoder, buffer.baseAddress, buffer.count, 0, 0)
         }
         guard status >= 0 else { throw .callFailed(function: "ps_process_raw", status: status) }
     }
@@ -126,19 +140,19 @@ package final class PocketSphinxDecoder {
     /// Whether the last samples fed held speech, by PocketSphinx's own voice-activity detection.
     ///
     /// The corresponding C function is `ps_get_in_speech`.
-    package var inSpeech: Bool { ps_get_in_speech(decoder) != 0 }
+    package var inSpeech: Bool { ps.ps_get_in_speech(decoder) != 0 }
 
     /// Frames searched in the open utterance so far.
     ///
     /// The corresponding C function is `ps_get_n_frames`.
-    package var framesSearched: Int { Int(ps_get_n_frames(decoder)) }
+    package var framesSearched: Int { Int(ps.ps_get_n_frames(decoder)) }
 
     /// Closes the utterance; its hypothesis becomes final.
     ///
     /// The corresponding C function is `ps_end_utt`.
     package func endUtterance() throws(PocketSphinxError) {
         inUtterance = false
-        let status = ps_end_utt(decoder)
+        let status = ps.ps_end_utt(decoder)
         guard status >= 0 else { throw .callFailed(function: "ps_end_utt", status: status) }
     }
 
@@ -147,7 +161,7 @@ package final class PocketSphinxDecoder {
     ///
     /// The corresponding C function is `ps_get_hyp`.
     package func hypothesis() -> String? {
-        guard let text = ps_get_hyp(decoder, nil) else { return nil }
+        guard let text = ps.ps_get_hyp(decoder, nil) else { return nil }
         return String(cString: text)
     }
 
@@ -157,14 +171,14 @@ package final class PocketSphinxDecoder {
     /// `ps_seg_next` (which frees the iterator at its end).
     package func segments() -> [PocketSphinxSegment] {
         var result: [PocketSphinxSegment] = []
-        var iterator = ps_seg_iter(decoder)
+        var iterator = ps.ps_seg_iter(decoder)
         while let segment = iterator {
             var startFrame: Int32 = 0
             var endFrame: Int32 = 0
-            ps_seg_frames(segment, &startFrame, &endFrame)
-            let word = ps_seg_word(segment).map { String(cString: $0) } ?? ""
+            ps.ps_seg_frames(segment, &startFrame, &endFrame)
+            let word = ps.ps_seg_word(segment).map { String(cString: $0) } ?? ""
             result.append(PocketSphinxSegment(word: word, startFrame: Int(startFrame), endFrame: Int(endFrame)))
-            iterator = ps_seg_next(segment)
+            iterator = ps.ps_seg_next(segment)
         }
         return result
     }
