@@ -78,7 +78,7 @@ enum ExitStatus {
         case .authenticationFailed, .permissionDenied: permission
         case .invalidOption, .invalidRequest: usage
         case .unsupportedAudio: dataError
-        case .rateLimited, .serverError, .unavailable, .sessionLimitReached: unavailable
+        case .rateLimited, .serverError, .unavailable, .sessionLimitReached, .notInstalled: unavailable
         case .protocolError: software
         }
     }

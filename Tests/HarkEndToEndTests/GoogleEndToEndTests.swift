@@ -191,4 +191,19 @@ struct GoogleEndToEndTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("--cacert"), "\(result.stderr)")
     }
+
+    @Test("a missing hark-grpc helper says where hark looked and how to install it, exit 69, no retries")
+    func bridgeMissing() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let result = try fixture.hark(
+            [],
+            environment: [
+                "GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath, "HARK_GRPC_BRIDGE": "/nonexistent/hark-grpc",
+            ])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stderr.contains("hark-grpc") && result.stderr.contains("make install"), "\(result.stderr)")
+        #expect(!result.stderr.contains("retrying"), "\(result.stderr)")
+        #expect(fixture.speechEvents("open").isEmpty)
+    }
 }

@@ -25,6 +25,9 @@ package enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible 
     case protocolError(provider: String, hint: String)
     /// An option hark refuses before connecting (e.g. a language the provider lacks).
     case invalidOption(provider: String, option: String, hint: String)
+    /// A part of hark this provider needs is missing or broken (the gRPC bridge); retrying
+    /// cannot help, reinstalling can.
+    case notInstalled(provider: String, hint: String)
 
     /// The provider's name, for messages.
     package var provider: String {
@@ -33,7 +36,7 @@ package enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible 
             .permissionDenied(let provider, _), .rateLimited(let provider, _, _), .invalidRequest(let provider, _),
             .unsupportedAudio(let provider, _), .serverError(let provider, _), .unavailable(let provider, _),
             .sessionLimitReached(let provider, _), .protocolError(let provider, _),
-            .invalidOption(let provider, _, _):
+            .invalidOption(let provider, _, _), .notInstalled(let provider, _):
             provider
         }
     }
@@ -51,6 +54,7 @@ package enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible 
         case .sessionLimitReached(let provider, let hint): "\(provider) ended the session at its limit: \(hint)"
         case .protocolError(let provider, let hint): "unexpected message from \(provider): \(hint)"
         case .invalidOption(let provider, let option, let hint): "\(option) is not valid for \(provider): \(hint)"
+        case .notInstalled(let provider, let hint): "\(provider) cannot be used: \(hint)"
         }
     }
 }

@@ -22,6 +22,7 @@ extension ProviderError {
         case .protocolError(let provider, let hint): return .protocolError(provider: provider, hint: clean(hint))
         case .invalidOption(let provider, let option, let hint):
             return .invalidOption(provider: provider, option: clean(option), hint: clean(hint))
+        case .notInstalled(let provider, let hint): return .notInstalled(provider: provider, hint: clean(hint))
         }
     }
 }

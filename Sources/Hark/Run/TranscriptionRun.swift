@@ -140,8 +140,7 @@ package enum TranscriptionRun {
                     return try GRPCBridgeLink.connect(request, options: options)
                 } catch {
                     // A missing or broken installation: retrying cannot help.
-                    throw ProviderError.invalidOption(
-                        provider: provider, option: "HARK_GRPC_BRIDGE", hint: error.description)
+                    throw ProviderError.notInstalled(provider: provider, hint: error.description)
                 }
             }
         }

@@ -18,7 +18,7 @@ package enum RetryPolicy {
             .retry(after: retryAfter)
         // The user must change something: retrying would fail the same way.
         case .missingCredentials, .authenticationFailed, .permissionDenied, .invalidRequest, .unsupportedAudio,
-            .invalidOption:
+            .invalidOption, .notInstalled:
             .fail
         }
     }

@@ -7,6 +7,7 @@ enum AdapterFixtures {
     enum ErrorKind: String, Sendable {
         case missingCredentials, authenticationFailed, permissionDenied, rateLimited, invalidRequest
         case unsupportedAudio, serverError, unavailable, sessionLimitReached, protocolError, invalidOption
+        case notInstalled
 
         init(_ error: ProviderError) {
             switch error {
@@ -21,6 +22,7 @@ enum AdapterFixtures {
             case .sessionLimitReached: self = .sessionLimitReached
             case .protocolError: self = .protocolError
             case .invalidOption: self = .invalidOption
+            case .notInstalled: self = .notInstalled
             }
         }
     }
