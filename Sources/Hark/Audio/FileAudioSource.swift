@@ -14,11 +14,6 @@ import Synchronization
 /// `read(2)` and hands blocks of about `blockDuration` seconds over a bounded channel: when the
 /// consumer is behind, the reader waits; nothing is ever dropped.
 ///
-/// `paced(_:)` makes the reader hold each block back until its moment (`--speed`): the
-/// reading thread sleeps, so pacing costs one wake-up of that thread per block and no timer of
-/// the async runtime (each `Task.sleep` measured at three thread wake-ups: arming the timer,
-/// firing it, resuming the task).
-///
 /// A truncated input (a last partial frame, or less audio than the WAV header announced) is
 /// still transcribed: every whole frame is yielded and the stream ends normally, and the
 /// truncation is recorded in `warnings` for the CLI to print once the stream has ended.
@@ -38,8 +33,6 @@ package struct FileAudioSource: AudioSource {
     package let blockDuration: Double
     /// Non-fatal findings made while reading (truncation); complete once the stream has ended.
     package let warnings: AudioSourceWarnings
-    /// How fast `blocks()` delivers: `.unlimited` (as fast as it is read) unless `paced(_:)`.
-    package private(set) var pacing: PacingSpeed = .unlimited
     private let input: OpenedInput
 
     /// Opens `path` (`-` for standard input) and reads its header on a dedicated thread, so a
@@ -161,13 +154,6 @@ package struct FileAudioSource: AudioSource {
             blockDuration: blockDuration, input: input)
     }
 
-    /// The same input delivered no faster than `speed` times real time.
-    package func paced(_ speed: PacingSpeed) -> FileAudioSource {
-        var paced = self
-        paced.pacing = speed
-        return paced
-    }
-
     /// Reads the input; only once.
     ///
     /// A second call gets a stream that throws `readFailed`: a pipe cannot be read twice.
@@ -179,7 +165,7 @@ package struct FileAudioSource: AudioSource {
         }
         let reading = ReadLoop(
             input: input, pending: pending, name: name, format: format,
-            dataByteCount: wavHeader?.dataByteCount, blockDuration: blockDuration, pacing: pacing, warnings: warnings)
+            dataByteCount: wavHeader?.dataByteCount, blockDuration: blockDuration, warnings: warnings)
         DedicatedThread.start(name: "read \(name)") {
             reading.run(into: channel)
         }
@@ -195,12 +181,10 @@ private struct ReadLoop: Sendable {
     let format: AudioFormat
     let dataByteCount: Int?
     let blockDuration: Double
-    let pacing: PacingSpeed
     let warnings: AudioSourceWarnings
 
     func run(into channel: ThreadToAsyncChannel<AudioBlock>) {
         defer { input.close() }
-        var pacer = Pacer(speed: pacing)
         var reader = FileDescriptorInput(descriptor: input.descriptor, name: name)
         reader.pushBack(pending)
         var decoder = PCMDecoder(format: format)
@@ -228,7 +212,6 @@ private struct ReadLoop: Sendable {
                     samples: samples, sampleRate: format.sampleRate, channels: format.channels,
                     inputStart: Double(framesRead) / Double(format.sampleRate))
                 framesRead += samples.count / format.channels
-                pacer.blockUntilTurn(ofInputStart: block.inputStart, sleep: Self.sleep)
                 guard channel.send(block) else { return }
             }
             if bytes.count < wanted { break }
@@ -252,16 +235,6 @@ private struct ReadLoop: Sendable {
             channel.finish(throwing: AudioSourceError.empty(name: name))
         } else {
             channel.finish()
-        }
-    }
-
-    /// Blocks the reading thread for `duration` (resumed after a signal, which interrupts it).
-    private static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR {
-            request = remaining
         }
     }
 }

@@ -52,14 +52,13 @@ package struct Pacer<PacingClock: Clock>: Sendable where PacingClock.Duration ==
         return start.advanced(by: .seconds(inputStart / multiplier))
     }
 
-    /// Blocks the calling thread until the block starting at `inputStart` is due.
-    ///
-    /// Returns at once when it is late. For a source's own reading thread, never for async code.
-    /// - Parameter sleep: blocks the thread for a duration.
-    package mutating func blockUntilTurn(ofInputStart inputStart: Double, sleep: (Duration) -> Void) {
+    /// Sleeps until the block starting at `inputStart` is due (returns at once when it is late).
+    /// - Throws: `CancellationError` when the task is cancelled while waiting.
+    package mutating func waitForTurn(ofInputStart inputStart: Double) async throws {
         guard let deadline = deadline(forInputStart: inputStart) else { return }
-        let remaining = clock.now.duration(to: deadline)
-        if remaining > .zero { sleep(remaining) }
+        if deadline > clock.now {
+            try await clock.sleep(until: deadline, tolerance: nil)
+        }
     }
 }
 
@@ -67,5 +66,83 @@ extension Pacer where PacingClock == ContinuousClock {
     /// A pacer on the real monotonic clock.
     package init(speed: PacingSpeed) {
         self.init(speed: speed, clock: ContinuousClock())
+    }
+}
+
+/// Any source, delivered no faster than `speed` times real time.
+///
+/// The pacing pulls from the wrapped source only when its consumer asks for the next block,
+/// so back-pressure reaches the source unchanged.
+package struct PacedAudioSource<Source: AudioSource, PacingClock: Clock>: AudioSource
+where PacingClock.Duration == Duration {
+    /// Waits until an instant of the clock.
+    package typealias Sleep = @Sendable (PacingClock.Instant) async throws -> Void
+
+    package let source: Source
+    package let speed: PacingSpeed
+    package let clock: PacingClock
+    private let sleep: Sleep
+
+    /// - Parameter sleep: how to wait for a block's moment (the clock's own sleep unless given).
+    package init(_ source: Source, speed: PacingSpeed, clock: PacingClock, sleep: Sleep? = nil) {
+        self.source = source
+        self.speed = speed
+        self.clock = clock
+        self.sleep = sleep ?? { try await clock.sleep(until: $0, tolerance: nil) }
+    }
+
+    package var format: AudioFormat { source.format }
+    package var name: String { source.name }
+    package var isLive: Bool { source.isLive }
+    package var duration: Double? { source.duration }
+
+    package func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
+        let inner = source.blocks()
+        guard case .times = speed else { return inner }
+        let paced = PacedIterator(
+            inner: inner.makeAsyncIterator(), pacer: Pacer(speed: speed, clock: clock), sleep: sleep)
+        return AsyncThrowingStream(unfolding: { try await paced.next() })
+    }
+}
+
+extension PacedAudioSource where PacingClock == ContinuousClock {
+    /// Paced on the real monotonic clock, by the timers of the run's executor when there is one
+    /// (`RunThreadExecutor.sleep`: one thread wake-up per block instead of three).
+    package init(_ source: Source, speed: PacingSpeed) {
+        self.init(source, speed: speed, clock: ContinuousClock()) { try await RunThreadExecutor.sleep(until: $0) }
+    }
+}
+
+/// Owns the wrapped iterator and the pacer; the actor serialises the pulls.
+private actor PacedIterator<PacingClock: Clock> where PacingClock.Duration == Duration {
+    private var inner: AsyncThrowingStream<AudioBlock, any Error>.Iterator
+    private var pacer: Pacer<PacingClock>
+    private let sleep: @Sendable (PacingClock.Instant) async throws -> Void
+
+    init(
+        inner: sending AsyncThrowingStream<AudioBlock, any Error>.Iterator, pacer: Pacer<PacingClock>,
+        sleep: @escaping @Sendable (PacingClock.Instant) async throws -> Void
+    ) {
+        self.inner = inner
+        self.pacer = pacer
+        self.sleep = sleep
+    }
+
+    func next() async throws -> AudioBlock? {
+        // A copy shares the stream's storage; the property cannot be mutated across the await.
+        var iterator = inner
+        let next = try await iterator.next(isolation: self)
+        inner = iterator
+        guard let block = next else { return nil }
+        // The deadline is computed here and slept on apart, so no actor state is held across the wait.
+        guard let deadline = pacer.deadline(forInputStart: block.inputStart) else { return block }
+        let clock = pacer.clock
+        do {
+            if deadline > clock.now { try await sleep(deadline) }
+        } catch is CancellationError {
+            // A cancelled consumer ends the stream quietly, as the wrapped sources do.
+            return nil
+        }
+        return block
     }
 }

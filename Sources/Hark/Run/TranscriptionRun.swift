@@ -76,12 +76,12 @@ package enum TranscriptionRun {
             let file = try await FileAudioSource.open(
                 path: path, rawFormat: request.rawFormat, blockDuration: Self.fileBlockDuration(configuration))
             warnings = file.warnings
-            source = file.paced(configuration.speed)
+            source = Self.paced(file, speed: configuration.speed)
         case .standardInput:
             let file = try await FileAudioSource.open(
                 path: FileAudioSource.standardInputPath, rawFormat: request.rawFormat)
             warnings = file.warnings
-            source = file.paced(configuration.speed)
+            source = Self.paced(file, speed: configuration.speed)
         }
         try AudioPipeline.validate(inputRate: source.format.sampleRate, configuration: pipeline)
 
@@ -112,6 +112,10 @@ package enum TranscriptionRun {
     static func fileBlockDuration(_ configuration: Configuration) -> Double {
         guard case .times = configuration.speed else { return 0.04 }
         return Double(configuration.chunkMilliseconds) / 1000
+    }
+
+    private static func paced(_ source: FileAudioSource, speed: PacingSpeed) -> any AudioSource {
+        PacedAudioSource(source, speed: speed)
     }
 
     /// Opens the right link for a provider's transport.
@@ -171,15 +175,17 @@ package enum TranscriptionRun {
     /// Runs a prepared transcription until the input ends or `stop` is requested.
     ///
     /// Every task of the run prefers one `RunThreadExecutor`: their many hand-offs per chunk
-    /// then stay on one thread instead of waking pool threads.
+    /// then stay on one thread instead of waking pool threads, and its timers pace the input.
     /// - Parameter diagnostics: receives lines for stderr (status, notices).
     package static func run(
         _ prepared: PreparedRun, stop: StopRequest, diagnostics: @escaping @Sendable (String) -> Void
     ) async throws -> RunResult {
         let executor = RunThreadExecutor(name: "hark run")
         defer { executor.shutdown() }
-        return try await withTaskExecutorPreference(executor) {
-            try await runOnPreferredExecutor(prepared, stop: stop, diagnostics: diagnostics)
+        return try await RunThreadExecutor.$current.withValue(executor) {
+            try await withTaskExecutorPreference(executor) {
+                try await runOnPreferredExecutor(prepared, stop: stop, diagnostics: diagnostics)
+            }
         }
     }
 

@@ -404,7 +404,7 @@ package struct TranscriptionSession: Sendable {
             }
             // Until it is due, or until the sender sets an earlier deadline.
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(until: due, clock: .continuous) }
+                group.addTask { try? await RunThreadExecutor.sleep(until: due) }
                 group.addTask { await deadline.movedEarlier.wait() }
                 await group.next()
                 group.cancelAll()

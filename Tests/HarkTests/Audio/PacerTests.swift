@@ -4,7 +4,7 @@ import Testing
 
 @testable import Hark
 
-/// A clock that moves only when told to (or when slept on: then to the deadline, at once).
+/// A clock whose sleeps return at once after moving `now` to the deadline, recording each one.
 final class ManualClock: Clock, Sendable {
     struct Instant: InstantProtocol {
         var offset: Duration
@@ -13,16 +13,38 @@ final class ManualClock: Clock, Sendable {
         static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
-    private let offset = Mutex<Duration>(.zero)
+    private let state = Mutex<(now: Duration, sleeps: [Duration])>((.zero, []))
 
-    var now: Instant { Instant(offset: offset.withLock { $0 }) }
+    var now: Instant { Instant(offset: state.withLock { $0.now }) }
     var minimumResolution: Duration { .zero }
+    /// Every deadline slept until, as offsets from the clock's zero.
+    var sleeps: [Duration] { state.withLock { $0.sleeps } }
 
-    func advance(by duration: Duration) { offset.withLock { $0 += duration } }
+    func advance(by duration: Duration) { state.withLock { $0.now += duration } }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         try Task.checkCancellation()
-        offset.withLock { $0 = max($0, deadline.offset) }
+        state.withLock { state in
+            state.sleeps.append(deadline.offset)
+            state.now = max(state.now, deadline.offset)
+        }
+    }
+}
+
+/// Blocks given in advance, for wrapping.
+struct ListAudioSource: AudioSource {
+    var list: [AudioBlock]
+    var format: AudioFormat { AudioFormat(sampleRate: 100, channels: 1, sampleFormat: .s16le) }
+    var name: String { "list" }
+    var isLive: Bool { false }
+    var duration: Double? { nil }
+
+    func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
+        let list = list
+        return AsyncThrowingStream { continuation in
+            for block in list { continuation.yield(block) }
+            continuation.finish()
+        }
     }
 }
 
@@ -51,24 +73,29 @@ struct PacerTests {
         #expect(unpaced.deadline(forInputStart: 5) == nil)
     }
 
-    @Test("a reading thread is held until each block's moment, and not at all at speed max")
-    func blocksUntilEachMoment() {
-        let clock = ManualClock()
-        var slept: [Duration] = []
-        var pacer = Pacer(speed: .times(4), clock: clock)
-        for index in 0..<5 {
-            pacer.blockUntilTurn(ofInputStart: Double(index) * 0.5) { duration in
-                slept.append(duration)
-                clock.advance(by: duration)
-            }
+    @Test("a paced source sleeps until each block's moment and passes blocks through unchanged")
+    func pacedSourceSleeps() async throws {
+        let blocks = (0..<5).map {
+            AudioBlock(samples: [Float($0)], sampleRate: 100, channels: 1, inputStart: Double($0) * 0.5)
         }
-        #expect(slept == [.seconds(0.125), .seconds(0.125), .seconds(0.125), .seconds(0.125)])
-        clock.advance(by: .seconds(1))  // Late: the next block is due at once.
-        pacer.blockUntilTurn(ofInputStart: 2.5) { slept.append($0) }
-        #expect(slept.count == 4)
-        var unpaced = Pacer(speed: .unlimited, clock: clock)
-        unpaced.blockUntilTurn(ofInputStart: 100) { slept.append($0) }
-        #expect(slept.count == 4)
+        let clock = ManualClock()
+        let paced = PacedAudioSource(ListAudioSource(list: blocks), speed: .times(4), clock: clock)
+        var received: [AudioBlock] = []
+        for try await block in paced.blocks() { received.append(block) }
+        #expect(received == blocks)
+        #expect(clock.sleeps == [.seconds(0.125), .seconds(0.25), .seconds(0.375), .seconds(0.5)])
+    }
+
+    @Test("speed max passes the source's stream through with no sleeping")
+    func unlimitedDoesNotSleep() async throws {
+        let blocks = (0..<3).map { AudioBlock(samples: [1], sampleRate: 100, channels: 1, inputStart: Double($0)) }
+        let clock = ManualClock()
+        var count = 0
+        for try await _ in PacedAudioSource(ListAudioSource(list: blocks), speed: .unlimited, clock: clock).blocks() {
+            count += 1
+        }
+        #expect(count == 3)
+        #expect(clock.sleeps.isEmpty)
     }
 
     @Test("a real file paced at speed 50 on the real clock arrives whole and in order")
@@ -77,7 +104,7 @@ struct PacerTests {
         let file = try await FileAudioSource.open(
             path: path, rawFormat: AudioFormat(sampleRate: 16000, channels: 1, sampleFormat: .s16le))
         var frames = 0
-        for try await block in file.paced(.times(50)).blocks() {
+        for try await block in PacedAudioSource(file, speed: .times(50)).blocks() {
             #expect(block.inputStart == Double(frames) / 16000)
             frames += block.frameCount
         }
