@@ -75,14 +75,20 @@ extension Pacer where PacingClock == ContinuousClock {
 /// so back-pressure reaches the source unchanged.
 package struct PacedAudioSource<Source: AudioSource, PacingClock: Clock>: AudioSource
 where PacingClock.Duration == Duration {
+    /// Waits until an instant of the clock.
+    package typealias Sleep = @Sendable (PacingClock.Instant) async throws -> Void
+
     package let source: Source
     package let speed: PacingSpeed
     package let clock: PacingClock
+    private let sleep: Sleep
 
-    package init(_ source: Source, speed: PacingSpeed, clock: PacingClock) {
+    /// - Parameter sleep: how to wait for a block's moment (the clock's own sleep unless given).
+    package init(_ source: Source, speed: PacingSpeed, clock: PacingClock, sleep: Sleep? = nil) {
         self.source = source
         self.speed = speed
         self.clock = clock
+        self.sleep = sleep ?? { try await clock.sleep(until: $0, tolerance: nil) }
     }
 
     package var format: AudioFormat { source.format }
@@ -93,15 +99,17 @@ where PacingClock.Duration == Duration {
     package func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
         let inner = source.blocks()
         guard case .times = speed else { return inner }
-        let paced = PacedIterator(inner: inner.makeAsyncIterator(), pacer: Pacer(speed: speed, clock: clock))
+        let paced = PacedIterator(
+            inner: inner.makeAsyncIterator(), pacer: Pacer(speed: speed, clock: clock), sleep: sleep)
         return AsyncThrowingStream(unfolding: { try await paced.next() })
     }
 }
 
 extension PacedAudioSource where PacingClock == ContinuousClock {
-    /// Paced on the real monotonic clock.
+    /// Paced on the real monotonic clock, by the timers of the run's executor when there is one
+    /// (`RunThreadExecutor.sleep`: one thread wake-up per block instead of three).
     package init(_ source: Source, speed: PacingSpeed) {
-        self.init(source, speed: speed, clock: ContinuousClock())
+        self.init(source, speed: speed, clock: ContinuousClock()) { try await RunThreadExecutor.sleep(until: $0) }
     }
 }
 
@@ -109,10 +117,15 @@ extension PacedAudioSource where PacingClock == ContinuousClock {
 private actor PacedIterator<PacingClock: Clock> where PacingClock.Duration == Duration {
     private var inner: AsyncThrowingStream<AudioBlock, any Error>.Iterator
     private var pacer: Pacer<PacingClock>
+    private let sleep: @Sendable (PacingClock.Instant) async throws -> Void
 
-    init(inner: sending AsyncThrowingStream<AudioBlock, any Error>.Iterator, pacer: Pacer<PacingClock>) {
+    init(
+        inner: sending AsyncThrowingStream<AudioBlock, any Error>.Iterator, pacer: Pacer<PacingClock>,
+        sleep: @escaping @Sendable (PacingClock.Instant) async throws -> Void
+    ) {
         self.inner = inner
         self.pacer = pacer
+        self.sleep = sleep
     }
 
     func next() async throws -> AudioBlock? {
@@ -125,7 +138,7 @@ private actor PacedIterator<PacingClock: Clock> where PacingClock.Duration == Du
         guard let deadline = pacer.deadline(forInputStart: block.inputStart) else { return block }
         let clock = pacer.clock
         do {
-            if deadline > clock.now { try await clock.sleep(until: deadline, tolerance: nil) }
+            if deadline > clock.now { try await sleep(deadline) }
         } catch is CancellationError {
             // A cancelled consumer ends the stream quietly, as the wrapped sources do.
             return nil

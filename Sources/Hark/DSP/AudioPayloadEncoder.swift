@@ -18,13 +18,18 @@ package struct Linear16Encoder: AudioPayloadEncoder {
     package var encoding: AudioEncoding { .linear16 }
 
     package mutating func encode(_ chunk: AudioChunk) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: chunk.samples.count * 2)
-        for (index, sample) in chunk.samples.enumerated() {
-            let bits = UInt16(bitPattern: sample.littleEndian)
-            bytes[index * 2] = UInt8(truncatingIfNeeded: bits)
-            bytes[index * 2 + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-        }
-        return bytes
+        #if _endian(little)
+            // The samples' memory already is the wire format: one copy, no per-sample work.
+            return chunk.samples.withUnsafeBytes { Array($0) }
+        #else
+            var bytes = [UInt8](repeating: 0, count: chunk.samples.count * 2)
+            for (index, sample) in chunk.samples.enumerated() {
+                let bits = UInt16(bitPattern: sample.littleEndian)
+                bytes[index * 2] = UInt8(truncatingIfNeeded: bits)
+                bytes[index * 2 + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+            }
+            return bytes
+        #endif
     }
 
     package mutating func finish() -> [UInt8] { [] }

@@ -67,11 +67,20 @@ package struct Chunker {
     ///
     /// The scale is 32768, the one the
     /// decoders divide by, so 16-bit input passes through the float pipeline unchanged.
+    ///
+    /// Rounds half away from zero, as `rounded()` does, but without its libm call per sample
+    /// (measured: a tenth of hark's CPU at live pace went to `roundf`): truncation is one
+    /// instruction, and the fraction it leaves is exact for these magnitudes.
     @inline(__always)
     package static func pcm16(_ sample: Float) -> Int16 {
-        let scaled = (sample * 32768).rounded()
-        if scaled >= 32767 { return .max }
-        if scaled <= -32768 { return .min }
-        return Int16(scaled)
+        let scaled = sample * 32768
+        // Exactly the values whose rounding reaches the limits.
+        if scaled >= 32766.5 { return .max }
+        if scaled <= -32767.5 { return .min }
+        let truncated = Int32(scaled)
+        let fraction = scaled - Float(truncated)
+        if fraction >= 0.5 { return Int16(truncated + 1) }
+        if fraction <= -0.5 { return Int16(truncated - 1) }
+        return Int16(truncated)
     }
 }

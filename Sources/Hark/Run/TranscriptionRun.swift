@@ -184,8 +184,23 @@ package enum TranscriptionRun {
     }
 
     /// Runs a prepared transcription until the input ends or `stop` is requested.
+    ///
+    /// Every task of the run prefers one `RunThreadExecutor`: their many hand-offs per chunk
+    /// then stay on one thread instead of waking pool threads, and its timers pace the input.
     /// - Parameter diagnostics: receives lines for stderr (status, notices).
     package static func run(
+        _ prepared: PreparedRun, stop: StopRequest, diagnostics: @escaping @Sendable (String) -> Void
+    ) async throws -> RunResult {
+        let executor = RunThreadExecutor(name: "hark run")
+        defer { executor.shutdown() }
+        return try await RunThreadExecutor.$current.withValue(executor) {
+            try await withTaskExecutorPreference(executor) {
+                try await runOnPreferredExecutor(prepared, stop: stop, diagnostics: diagnostics)
+            }
+        }
+    }
+
+    private static func runOnPreferredExecutor(
         _ prepared: PreparedRun, stop: StopRequest, diagnostics: @escaping @Sendable (String) -> Void
     ) async throws -> RunResult {
         let request = prepared.request

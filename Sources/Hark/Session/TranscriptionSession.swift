@@ -101,15 +101,6 @@ package struct TranscriptionSession: Sendable {
                 try await self.transcribe(backlog: backlog, reconnects: reconnects, emit: emit)
                 return .transcript
             }
-            group.addTask {
-                // Wakes the sender once a second so keep-alive and silence timers are checked
-                // even when no audio arrives.
-                while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(1))
-                    backlog.wake()
-                }
-                return .timer
-            }
             // The run ends when the transcript is complete, or when anything throws.
             do {
                 while let part = try await group.next() {
@@ -132,7 +123,7 @@ package struct TranscriptionSession: Sendable {
     }
 
     private enum RunPart: Sendable {
-        case input, transcript, timer
+        case input, transcript
     }
 
     // MARK: - Capture side
@@ -298,6 +289,7 @@ package struct TranscriptionSession: Sendable {
         let adapter = self.adapter
         let options = self.options
         let makeEncoder = self.makeEncoder
+        let timerDeadline = SenderTimerDeadline()
 
         do {
             for message in adapter.openingMessages() { try await link.send(message) }
@@ -316,7 +308,8 @@ package struct TranscriptionSession: Sendable {
                                 event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
                                 replaying: generation > 0, emit: emit)
                             if emittedFinal { PerformanceTrace.record("final_emitted", detail: messageNumber) }
-                            if case .final = event { rotation.finalArrived() }
+                            // A rotation that became due must not wait for the next chunk.
+                            if case .final = event, rotation.finalArrived() { backlog.wake() }
                         }
                         // A provider may end the session before hark asked it to (AssemblyAI's
                         // Termination before its 3008 close at the session limit): read on, so
@@ -329,11 +322,15 @@ package struct TranscriptionSession: Sendable {
                     try await Self.send(
                         adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
                         timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation,
-                        finishing: finishing,
-                        options: options)
+                        finishing: finishing, timerDeadline: timerDeadline, options: options)
+                    timerDeadline.set(nil)
                     finishSentAt.withLock { $0 = .now }
                     finishSent.signal()
                     return .finishSent
+                }
+                group.addTask {
+                    try await Self.wakeSender(at: timerDeadline, backlog: backlog)
+                    return .timerEnded
                 }
                 group.addTask {
                     // Bounds the wait for the last results once the finish messages are out.
@@ -346,6 +343,8 @@ package struct TranscriptionSession: Sendable {
                     switch end {
                     case .finishSent:
                         sentFinish = true
+                    case .timerEnded:
+                        break
                     case .finished:
                         group.cancelAll()
                         backlog.acknowledgeAll()
@@ -382,7 +381,35 @@ package struct TranscriptionSession: Sendable {
     }
 
     private enum ConnectionEnd: Sendable {
-        case finished, closedByProvider, finishSent, finishTimedOut
+        case finished, closedByProvider, finishSent, finishTimedOut, timerEnded
+    }
+
+    /// Wakes the sender when its next timer (keep-alive, silent server, rotation) is due while
+    /// no audio arrives; sleeps for as long as nothing is due.
+    ///
+    /// Deadlines instead of a periodic tick: a tick woke the process every second whatever
+    /// happened (four context switches each, measured), while audio flowing every 250 ms already
+    /// lets the sender check its timers on every chunk.
+    private static func wakeSender(at deadline: SenderTimerDeadline, backlog: AudioBacklog) async throws {
+        while true {
+            try Task.checkCancellation()
+            guard let due = deadline.current else {
+                await deadline.movedEarlier.wait()
+                continue
+            }
+            if due <= .now {
+                deadline.clear(ifStill: due)
+                backlog.wake()
+                continue
+            }
+            // Until it is due, or until the sender sets an earlier deadline.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await RunThreadExecutor.sleep(until: due) }
+                group.addTask { await deadline.movedEarlier.wait() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
     }
 
     /// The sending half of a connection.
@@ -390,7 +417,7 @@ package struct TranscriptionSession: Sendable {
         adapter: any ProviderAdapter, encoder: consuming any AudioPayloadEncoder, link: any ProviderLink,
         backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
         lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, finishing: LockedValue<Bool>,
-        options: SessionOptions
+        timerDeadline: SenderTimerDeadline, options: SessionOptions
     ) async throws {
         var encoder = encoder
         if adapter.waitsForReady {
@@ -428,6 +455,17 @@ package struct TranscriptionSession: Sendable {
             {
                 throw SessionTimeout(phase: "waiting for the provider: it sent nothing for \(limit) while audio flowed")
             }
+            // The earliest moment a timer below could fire if no audio arrives before it.
+            var due = rotation.hardDeadline
+            switch adapter.keepAlive {
+            case .none: break
+            case .message(_, let interval), .silence(let interval):
+                due = earliest(due, max(lastAudio, lastKeepAlive) + interval)
+            }
+            if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit {
+                due = earliest(due, lastHeard.value + limit)
+            }
+            timerDeadline.set(due)
             switch await backlog.next() {
             case .chunk(let chunk):
                 if let maxSpeed {
@@ -517,6 +555,36 @@ package struct TranscriptionSession: Sendable {
     }
 }
 
+private func earliest(_ instant: ContinuousClock.Instant?, _ other: ContinuousClock.Instant) -> ContinuousClock.Instant
+{
+    instant.map { min($0, other) } ?? other
+}
+
+/// When the sender of a connection next has a timer to check, shared with the task that wakes
+/// it then.
+final class SenderTimerDeadline: Sendable {
+    private let deadline = LockedValue<ContinuousClock.Instant?>(nil)
+    /// Signalled when a deadline appears or moves earlier, so a longer sleep is cut short.
+    let movedEarlier = AsyncSignal()
+
+    var current: ContinuousClock.Instant? { deadline.value }
+
+    /// Replaces the deadline (nil: no timer).
+    func set(_ instant: ContinuousClock.Instant?) {
+        let earlier = deadline.withLock { deadline -> Bool in
+            defer { deadline = instant }
+            guard let instant else { return false }
+            return deadline.map { instant < $0 } ?? true
+        }
+        if earlier { movedEarlier.signal() }
+    }
+
+    /// Forgets a deadline that has been acted on, unless the sender already set a new one.
+    func clear(ifStill instant: ContinuousClock.Instant) {
+        deadline.withLock { if $0 == instant { $0 = nil } }
+    }
+}
+
 /// Thrown inside a connection to replace it with a fresh provider session before the
 /// provider's own limit ends it.
 struct SessionRotation: Error {}
@@ -535,10 +603,18 @@ final class RotationClock: Sendable {
     }
 
     /// Called for every final: one past the soft limit makes rotation due.
-    func finalArrived() {
-        guard let soft, ContinuousClock.now - started >= soft else { return }
-        finalPastSoft.withLock { $0 = true }
+    /// - Returns: true when this final made rotation due.
+    @discardableResult
+    func finalArrived() -> Bool {
+        guard let soft, ContinuousClock.now - started >= soft else { return false }
+        return finalPastSoft.withLock { pastSoft in
+            defer { pastSoft = true }
+            return !pastSoft
+        }
     }
+
+    /// When rotation becomes due whatever happens; nil without a session limit.
+    var hardDeadline: ContinuousClock.Instant? { hard.map { started + $0 } }
 
     var isDue: Bool {
         guard let hard else { return false }

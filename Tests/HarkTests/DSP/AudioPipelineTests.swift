@@ -97,4 +97,26 @@ struct PCM16RoundTripTests {
             #expect(Chunker.pcm16(float) == Int16(value))
         }
     }
+
+    @Test("conversion to PCM16 rounds half away from zero and clips exactly as Float.rounded() does")
+    func roundsLikeRounded() {
+        func reference(_ sample: Float) -> Int16 {
+            let scaled = (sample * 32768).rounded()
+            if scaled >= 32767 { return .max }
+            if scaled <= -32768 { return .min }
+            return Int16(scaled)
+        }
+        var samples: [Float] = [0, -0.0, 1, -1, 2, -2, .infinity, -.infinity, .ulpOfOne, -.ulpOfOne]
+        // Halves, the values on either side of each, and the clipping edges.
+        for step in stride(from: -65540, through: 65540, by: 1) {
+            let half = Float(step) / 2 / 32768
+            samples += [half, half.nextUp, half.nextDown]
+        }
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<100_000 {
+            samples.append(Float(generator.next() % 1_000_000) / 500_000 - 1)
+        }
+        let mismatches = samples.filter { Chunker.pcm16($0) != reference($0) }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
 }
