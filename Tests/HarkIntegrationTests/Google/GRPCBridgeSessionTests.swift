@@ -208,7 +208,9 @@ struct GRPCBridgeSessionTests {
             makeEncoder: { _ in Linear16Encoder() })
         let outcome = try await session.run(
             source: source,
-            makePipeline: { AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000)) },
+            makePipeline: {
+                AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000))
+            },
             stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
 
         let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s } else { nil } }

@@ -142,6 +142,8 @@ package struct GoogleAdapter: ProviderAdapter {
         }
     }
 
+    /// An idle stream is closed after 8 s, not fed silence.
+    ///
     /// Google ends a stream that gets no audio for about 10 s (OUT_OF_RANGE "Audio Timeout
     /// Error"), and every second of silence sent to keep it open would be billed. So the session
     /// half-closes an idle stream before that (8 s leaves room for a late timer and the trip to
