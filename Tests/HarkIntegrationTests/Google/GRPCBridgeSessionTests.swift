@@ -243,6 +243,46 @@ struct GRPCBridgeSessionTests {
         #expect(closed < resumed && reopened >= resumed, "closed \(closed), resumed \(resumed), reopened \(reopened)")
     }
 
+    @Test("a stop request while the stream is closed for idleness ends the run: nothing lost, no new stream")
+    func stopWhileIdleClosed() async throws {
+        let script = #"[{"start":0.5,"end":1.5,"text":"first words"}]"#
+        let fake = try FakeServer(
+            script: "google_speech.py", arguments: ["--script", script, "--audio-timeout", "3"])
+        defer { fake.stop() }
+        // 2 s of input, then nothing for a minute: the stop comes first.
+        let source = GappedAudioSource(stretches: [.init(pauseBefore: .zero, seconds: 2)], pauseAtEnd: .seconds(60))
+        let stop = StopRequest()
+        let events = Mutex<[TranscriptEvent]>([])
+        let session = TranscriptionSession(
+            adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http"), idleClose: .seconds(1)),
+            options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 1)),
+            openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
+            makeEncoder: { _ in Linear16Encoder() })
+        let stopper = Task {
+            // Once the fake has ended the first stream (hark's idle close), as Ctrl-C would.
+            while !fake.recordedEvents().contains(where: { $0["event"] as? String == "status" }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = stop.request()
+        }
+        defer { stopper.cancel() }
+        let outcome = try await session.run(
+            source: source,
+            makePipeline: {
+                AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000))
+            },
+            stop: stop, emit: { event in events.withLock { $0.append(event) } })
+
+        let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s.text } else { nil } }
+        #expect(finals == ["first words"])
+        #expect(outcome.lostRanges.isEmpty)
+        #expect(abs(outcome.summary.secondsSent - 2) < 1e-6)
+        #expect(abs(outcome.summary.secondsCaptured - 2) < 1e-6)
+        let recorded = fake.recordedEvents()
+        #expect(recorded.filter { $0["event"] as? String == "open" }.count == 1, "\(recorded)")
+        #expect(recorded.filter { $0["event"] as? String == "status" }.compactMap { $0["code"] as? Int } == [0])
+    }
+
     @Test("--proxy is refused for a gRPC provider, naming the option, before any bridge starts")
     func proxyRefused() async throws {
         let opener = TranscriptionRun.linkOpener(options: LinkOptions(proxy: "http://127.0.0.1:3128"))
