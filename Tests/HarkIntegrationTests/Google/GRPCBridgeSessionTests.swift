@@ -186,19 +186,20 @@ struct GRPCBridgeSessionTests {
 
     @Test("an idle stream is half-closed before the server's audio timeout, and the next opens only with audio")
     func idleStreamClosedThenReopened() async throws {
-        // Input 0-2 s, 4 s with nothing (the gate holding silence back), input 2-4 s, then 3 s
-        // with nothing before the input ends. The fake ends a stream unfed for 3 s with
-        // OUT_OF_RANGE; the adapter closes after 1 s. The fake starts each stream where the
-        // last final ended (1.5): "second words" is at 0.8-1.8 s of the second stream.
+        // Input 0-2 s, 7 s with nothing (the gate holding silence back), input 2-4 s, then 3 s
+        // with nothing before the input ends. The fake ends a stream unfed for 5 s with
+        // OUT_OF_RANGE; the adapter closes after 1 s (wide margins: a loaded machine stalls
+        // tasks for seconds). The fake starts each stream where the last final ended (1.5):
+        // "second words" is at 0.8-1.8 s of the second stream.
         let script =
             #"[{"start":0.5,"end":1.5,"text":"first words"},{"start":2.3,"end":3.3,"text":"second words"}]"#
         let fake = try FakeServer(
-            script: "google_speech.py", arguments: ["--script", script, "--audio-timeout", "3"])
+            script: "google_speech.py", arguments: ["--script", script, "--audio-timeout", "5"])
         defer { fake.stop() }
         let source = GappedAudioSource(
             stretches: [
                 .init(pauseBefore: .zero, seconds: 2),
-                .init(pauseBefore: .seconds(4), seconds: 2),
+                .init(pauseBefore: .seconds(7), seconds: 2),
             ], pauseAtEnd: .seconds(3))
         let events = Mutex<[TranscriptEvent]>([])
         let session = TranscriptionSession(
@@ -247,7 +248,7 @@ struct GRPCBridgeSessionTests {
     func stopWhileIdleClosed() async throws {
         let script = #"[{"start":0.5,"end":1.5,"text":"first words"}]"#
         let fake = try FakeServer(
-            script: "google_speech.py", arguments: ["--script", script, "--audio-timeout", "3"])
+            script: "google_speech.py", arguments: ["--script", script, "--audio-timeout", "5"])
         defer { fake.stop() }
         // 2 s of input, then nothing for a minute: the stop comes first.
         let source = GappedAudioSource(stretches: [.init(pauseBefore: .zero, seconds: 2)], pauseAtEnd: .seconds(60))
