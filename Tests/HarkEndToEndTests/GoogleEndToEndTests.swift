@@ -35,7 +35,11 @@ struct GoogleEndToEndTests {
         let pcm: Data
         let directory: URL
 
-        init(script: String = GoogleEndToEndTests.script, seconds: Double = 4, speechArguments: [String] = []) throws {
+        /// - Parameter audio: the WAV file's samples; nil for `seconds` of the generic pattern.
+        init(
+            script: String = GoogleEndToEndTests.script, seconds: Double = 4, audio: Data? = nil,
+            speechArguments: [String] = []
+        ) throws {
             directory = try PackagePaths.temporaryDirectory("hark-google-e2e")
             authority = try TestCertificateAuthority()
             let scriptURL = directory.appendingPathComponent("script.json")
@@ -55,7 +59,7 @@ struct GoogleEndToEndTests {
             json["token_uri"] = oauth.endpoint(scheme: "http") + "/token"
             try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: keyFile)
             accountPath = account.path
-            pcm = DeepgramEndToEndTests.pcm(seconds: seconds)
+            pcm = audio ?? DeepgramEndToEndTests.pcm(seconds: seconds)
             wavPath = directory.appendingPathComponent("speech.wav").path
             try DeepgramEndToEndTests.wav(pcm).write(to: URL(fileURLWithPath: wavPath))
         }
@@ -144,6 +148,54 @@ struct GoogleEndToEndTests {
         // One token for the whole run: it is cached across streams until shortly before expiry.
         let grants = fixture.oauth.recordedEvents().filter { $0["event"] as? String == "request" }
         #expect(grants.count == 1)
+    }
+
+    @Test("with --vad, a long pause closes the idle stream instead of feeding it: no audio timeout, silence unsent")
+    func idleStreamClosedDuringPause() throws {
+        // Speech at 1 s, 12+ s of digital silence, speech at 15 s: longer than Google's ~10 s
+        // audio timeout, which the fake enforces on the wall clock as Google does.
+        let first = try SpeechCorpus.espeak("Hello there.").samples
+        let second = try SpeechCorpus.espeak("This is the second sentence, after a long pause.").samples
+        var samples = [Int16](repeating: 0, count: 16000)
+        samples += first
+        samples += [Int16](repeating: 0, count: 16000 * 15 - samples.count)
+        samples += second
+        samples += [Int16](repeating: 0, count: 16000)
+        var pcm = Data()
+        samples.withUnsafeBytes { pcm.append(contentsOf: $0) }
+        // Script times are stream audio. The first stream hears the gate's pre-roll, "Hello
+        // there." and the hang-over (about 2 s): its utterance ends at 0.9, so the fake starts
+        // the second stream at 0.9 and the second utterance (3.5-4.0) falls 2.6-3.1 s into it,
+        // inside the pre-roll and the longer second sentence, and beyond the first stream.
+        let script = """
+            [{"start": 0.3, "end": 0.9, "text": "hello there"},
+             {"start": 3.5, "end": 4.0, "text": "this is the second sentence"}]
+            """
+        let fixture = try Fixture(script: script, audio: pcm, speechArguments: ["--audio-timeout", "10"])
+        defer { fixture.stop() }
+        let result = try fixture.hark(
+            ["--vad", "--format", "jsonl"], environment: ["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        let events = result.stdoutLines.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let finals = events.filter { $0["type"] as? String == "final" }
+        #expect(finals.compactMap { $0["text"] as? String } == ["hello there", "this is the second sentence"])
+        // On the input timeline: the second sentence is spoken from 15 s.
+        let starts = finals.compactMap { $0["start"] as? Double }
+        #expect(starts.count == 2 && starts[1] > 14.5, "\(starts)")
+        #expect(!events.contains { $0["status"] as? String == "reconnecting" }, "\(result.stdout)")
+
+        // Two streams, both ended by hark's half-close with OK: none by OUT_OF_RANGE.
+        #expect(fixture.speechEvents("open").count == 2, "\(fixture.speech.recordedEvents())")
+        #expect(fixture.speechEvents("half-close").count == 2, "\(fixture.speech.recordedEvents())")
+        let codes = fixture.speechEvents("status").compactMap { $0["code"] as? Int }
+        #expect(codes == [0, 0], "\(fixture.speechEvents("status"))")
+        // The silence was not sent: the speech with its pre-roll and hang-over is a third of the file.
+        let received = fixture.speech.recorded("audio.bin").count
+        #expect(received > 0 && received < pcm.count / 2, "received \(received) of \(pcm.count) bytes")
+        let summary = try #require(events.first { $0["status"] as? String == "summary" })
+        #expect(summary["reconnects"] as? Int == 0, "\(summary)")
     }
 
     @Test("PERMISSION_DENIED names the API to enable and exits 77, without retrying")

@@ -149,6 +149,10 @@ package enum KeepAlivePolicy: Sendable, Equatable {
     case message(WireMessage, interval: Duration)
     /// Send silent audio after `interval` with no audio, for providers that only understand audio.
     case silence(interval: Duration)
+    /// End the stream cleanly (as at the end of the input) after `after` with no audio, and open
+    /// a new one only when audio comes again: for providers that bill streamed audio and end a
+    /// stream that goes unfed, where silence sent to keep it open would be billed (Google).
+    case closeWhenIdle(after: Duration)
 }
 
 /// A provider's protocol, with no I/O: it builds the connection request, turns audio into wire

@@ -113,6 +113,19 @@ package final class AudioBacklog: Sendable {
         }
     }
 
+    /// Waits, with no connection open, until there is audio to send or the input has ended.
+    /// - Returns: true when audio waits to be sent; false when the input ended with none left.
+    /// - Throws: `CancellationError` when the run is cancelled meanwhile.
+    package func waitForAudio() async throws -> Bool {
+        while true {
+            let (hasAudio, ended) = state.withLock { ($0.nextToSend < $0.chunks.count, $0.inputEnded) }
+            if hasAudio { return true }
+            if ended { return false }
+            await available.wait()
+            try Task.checkCancellation()
+        }
+    }
+
     /// Wakes a waiting `next()` so the sender can check its timers.
     package func wake() { available.signal() }
 

@@ -201,9 +201,15 @@ package struct TranscriptionSession: Sendable {
                 let request = try adapter.connectionRequest()
                 let link = try await openLink(adapter, request)
                 emit(.status(.connected(provider: descriptor.name, requestID: nil)))
-                try await stream(
+                let end = try await stream(
                     over: link, backlog: backlog, generation: generation, lastFinalEnd: lastFinalEnd, emit: emit)
-                return
+                if end == .inputFinished { return }
+                // Closed while idle (the gate held audio back): the provider delivered everything
+                // it heard and nothing is pending, so this is neither a failure nor a reconnect.
+                // The next stream opens only when audio comes, or never if the input ends first.
+                attempt = 0
+                guard try await backlog.waitForAudio() else { return }
+                continue
             } catch is SessionRotation {
                 // Planned: a fresh session before the provider's limit, at once, replaying
                 // what the old one had not finalized. Not a failure, so no backoff.
@@ -271,12 +277,21 @@ package struct TranscriptionSession: Sendable {
         }
     }
 
+    /// How a connection ended without failing.
+    private enum StreamEnd: Sendable, Equatable {
+        /// The input ended and the provider finished all of it.
+        case inputFinished
+        /// No audio came for the adapter's `closeWhenIdle` interval: the provider finished what
+        /// it had, and the input goes on in a new connection once audio comes.
+        case closedWhenIdle
+    }
+
     /// One connection: sends audio from the backlog and decodes results until the provider has
     /// finished (returns) or the link fails (throws).
     private func stream(
         over link: any ProviderLink, backlog: AudioBacklog, generation: Int, lastFinalEnd: LockedValue<Double>,
         emit: @escaping @Sendable (TranscriptEvent) -> Void
-    ) async throws {
+    ) async throws -> StreamEnd {
         let timeline = LockedValue(StreamTimeline())
         let ready = AsyncSignal()
         let finishSent = AsyncSignal()
@@ -290,6 +305,7 @@ package struct TranscriptionSession: Sendable {
         let options = self.options
         let makeEncoder = self.makeEncoder
         let timerDeadline = SenderTimerDeadline()
+        let senderEnd = LockedValue(StreamEnd.inputFinished)
 
         do {
             for message in adapter.openingMessages() { try await link.send(message) }
@@ -319,10 +335,11 @@ package struct TranscriptionSession: Sendable {
                     return .closedByProvider
                 }
                 group.addTask {
-                    try await Self.send(
+                    let end = try await Self.send(
                         adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
                         timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation,
                         finishing: finishing, timerDeadline: timerDeadline, options: options)
+                    senderEnd.withLock { $0 = end }
                     timerDeadline.set(nil)
                     finishSentAt.withLock { $0 = .now }
                     finishSent.signal()
@@ -378,6 +395,7 @@ package struct TranscriptionSession: Sendable {
             throw error
         }
         await link.close()
+        return senderEnd.value
     }
 
     private enum ConnectionEnd: Sendable {
@@ -418,7 +436,7 @@ package struct TranscriptionSession: Sendable {
         backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
         lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, finishing: LockedValue<Bool>,
         timerDeadline: SenderTimerDeadline, options: SessionOptions
-    ) async throws {
+    ) async throws -> StreamEnd {
         var encoder = encoder
         if adapter.waitsForReady {
             try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -461,6 +479,8 @@ package struct TranscriptionSession: Sendable {
             case .none: break
             case .message(_, let interval), .silence(let interval):
                 due = earliest(due, max(lastAudio, lastKeepAlive) + interval)
+            case .closeWhenIdle(let after):
+                due = earliest(due, lastAudio + after)
             }
             if let limit = options.silentServerTimeout, sentAudio, now - lastAudio < limit {
                 due = earliest(due, lastHeard.value + limit)
@@ -505,18 +525,34 @@ package struct TranscriptionSession: Sendable {
                         for message in adapter.audioMessages(payload) { try await link.send(message) }
                         lastKeepAlive = now
                     }
+                case .closeWhenIdle(let after):
+                    // `.idle` means nothing waits to be sent; audio that comes meanwhile stays in
+                    // the backlog for the next connection. At the end of the input the sender
+                    // finishes below instead.
+                    if now - lastAudio >= after, !backlog.inputHasEnded {
+                        try await Self.finish(adapter: adapter, encoder: &encoder, link: link, finishing: finishing)
+                        return .closedWhenIdle
+                    }
                 }
             case .endOfInput:
-                finishing.withLock { $0 = true }
-                let tail = try encoder.finish()
-                if !tail.isEmpty {
-                    for message in adapter.audioMessages(tail) { try await link.send(message) }
-                }
-                for message in adapter.finishMessages() { try await link.send(message) }
-                if adapter.finishesByHalfClose { await link.close() }
-                return
+                try await Self.finish(adapter: adapter, encoder: &encoder, link: link, finishing: finishing)
+                return .inputFinished
             }
         }
+    }
+
+    /// Asks the provider to finish: the encoder's tail, the finish messages, the half-close.
+    private static func finish(
+        adapter: any ProviderAdapter, encoder: inout any AudioPayloadEncoder, link: any ProviderLink,
+        finishing: LockedValue<Bool>
+    ) async throws {
+        finishing.withLock { $0 = true }
+        let tail = try encoder.finish()
+        if !tail.isEmpty {
+            for message in adapter.audioMessages(tail) { try await link.send(message) }
+        }
+        for message in adapter.finishMessages() { try await link.send(message) }
+        if adapter.finishesByHalfClose { await link.close() }
     }
 
     /// Maps an event onto the input timeline, drops what a replay repeats, acknowledges

@@ -19,14 +19,19 @@ private struct ReferenceGoogleAdapter: ProviderAdapter {
             interimResults: true, wordTimings: false, diarization: false, encodings: [.linear16]))
 
     var endpoint = ""
+    /// `closeWhenIdle` after this long without audio (nil: no keep-alive), shorter than
+    /// Google's so the test is quick.
+    var idleClose: Duration?
 
     init(options: ProviderOptions) {}
 
-    init(endpoint: String) {
+    init(endpoint: String, idleClose: Duration? = nil) {
         self.endpoint = endpoint
+        self.idleClose = idleClose
     }
 
     var audio: AudioRequirements { AudioRequirements(sampleRate: 16_000, encoding: .linear16) }
+    var keepAlive: KeepAlivePolicy { idleClose.map { .closeWhenIdle(after: $0) } ?? .none }
     var finishesByHalfClose: Bool { true }
 
     func connectionRequest() -> ConnectionRequest {
@@ -106,6 +111,52 @@ private func runSession(
     return (finals, outcome.summary.reconnects)
 }
 
+/// Stretches of audio with real-time pauses before them, and one after the last: the session
+/// gets no chunks during a pause, as while a voice-activity gate holds silence back. (The
+/// pipeline places the stretches back to back on the input timeline.)
+private struct GappedAudioSource: AudioSource {
+    struct Stretch {
+        var pauseBefore: Duration
+        var seconds: Double
+    }
+
+    let stretches: [Stretch]
+    let pauseAtEnd: Duration
+    /// Wall-clock time each stretch began to be delivered, in order.
+    let delivered = LockedValue<[Date]>([])
+
+    var format: AudioFormat { AudioFormat(sampleRate: 16_000, channels: 1, sampleFormat: .f32le) }
+    var name: String { "gapped" }
+    var isLive: Bool { false }
+    var duration: Double? { stretches.reduce(0) { $0 + $1.seconds } }
+
+    func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
+        let stretches = stretches
+        let pauseAtEnd = pauseAtEnd
+        let delivered = delivered
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var inputStart = 0.0
+                for stretch in stretches {
+                    try await Task.sleep(for: stretch.pauseBefore)
+                    delivered.withLock { $0.append(Date()) }
+                    let blocks = Int((stretch.seconds * 50).rounded())
+                    for index in 0..<blocks {
+                        continuation.yield(
+                            AudioBlock(
+                                samples: [Float](repeating: 0, count: 320), sampleRate: 16_000, channels: 1,
+                                inputStart: inputStart + Double(index) * 0.02))
+                    }
+                    inputStart += stretch.seconds
+                }
+                try await Task.sleep(for: pauseAtEnd)
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
 @Suite("A transcription session over the gRPC bridge", .serialized)
 struct GRPCBridgeSessionTests {
     @Test("the session half-closes at the end of the input, so words the server finalizes only then arrive")
@@ -131,6 +182,108 @@ struct GRPCBridgeSessionTests {
         let result = try await runSession(fake, seconds: 4, maxAttempts: 6)
         #expect(result.finals == ["first part", "second part", "third part"])
         #expect(result.reconnects >= 1)
+    }
+
+    @Test("an idle stream is half-closed, not fed, and the next stream opens only when audio comes")
+    func idleStreamClosedThenReopened() async throws {
+        // Input 0-2 s, 7 s with nothing (the gate holding silence back), input 2-4 s, then 3 s
+        // with nothing before the input ends; the adapter closes after 1 s. The fake has no
+        // audio timeout here: in a full test run this process's tasks can stall for seconds,
+        // which would look like an unfed stream (the end-to-end test has Google's real one).
+        // The fake starts each stream where the last final ended (1.5): "second words" is at
+        // 0.8-1.8 s of the second stream.
+        let script =
+            #"[{"start":0.5,"end":1.5,"text":"first words"},{"start":2.3,"end":3.3,"text":"second words"}]"#
+        let fake = try FakeServer(
+            script: "google_speech.py", arguments: ["--script", script])
+        defer { fake.stop() }
+        let source = GappedAudioSource(
+            stretches: [
+                .init(pauseBefore: .zero, seconds: 2),
+                .init(pauseBefore: .seconds(7), seconds: 2),
+            ], pauseAtEnd: .seconds(3))
+        let events = Mutex<[TranscriptEvent]>([])
+        let session = TranscriptionSession(
+            adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http"), idleClose: .seconds(1)),
+            options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 1)),
+            openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
+            makeEncoder: { _ in Linear16Encoder() })
+        let outcome = try await session.run(
+            source: source,
+            makePipeline: {
+                AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000))
+            },
+            stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
+
+        let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s } else { nil } }
+        #expect(finals.map(\.text) == ["first words", "second words"])
+        // On the input timeline: the second stream's 1.8 s is the input's 3.8 s.
+        #expect(finals.map { ($0.end * 100).rounded() / 100 } == [1.5, 3.8])
+        #expect(outcome.summary.reconnects == 0)
+        #expect(abs(outcome.summary.secondsSent - 4) < 0.001)
+        let statuses = events.withLock { $0 }.compactMap { if case .status(let s) = $0 { s } else { nil } }
+        #expect(!statuses.contains { if case .reconnecting = $0 { true } else { false } })
+
+        let recorded = fake.recordedEvents()
+        func of(_ conn: Int, _ type: String) -> [[String: Any]] {
+            recorded.filter { $0["conn"] as? Int == conn && $0["event"] as? String == type }
+        }
+        // Two streams, each ended by hark's half-close with status OK; no third for the
+        // trailing pause.
+        #expect(recorded.filter { $0["event"] as? String == "open" }.count == 2, "\(recorded)")
+        for conn in [1, 2] {
+            #expect(of(conn, "half-close").count == 1, "\(recorded)")
+            #expect(of(conn, "status").map { $0["code"] as? Int } == [0], "\(recorded)")
+        }
+        // Each stretch went once, to its own stream: the first was closed while nothing came
+        // (the second stretch is not in it), and nothing finalized was replayed.
+        #expect(fake.recorded("audio-1.bin").count == 64_000)
+        #expect(fake.recorded("audio-2.bin").count == 64_000)
+        // The second stream opened only after audio came again. (When the first one's
+        // half-close reached the fake is not compared: under load it can trail the decision.)
+        let resumed = try #require(source.delivered.value.last).timeIntervalSince1970
+        let reopened = try #require(of(2, "open").first?["at"] as? Double)
+        #expect(reopened >= resumed, "resumed \(resumed), reopened \(reopened)")
+    }
+
+    @Test("a stop request while the stream is closed for idleness ends the run: nothing lost, no new stream")
+    func stopWhileIdleClosed() async throws {
+        let script = #"[{"start":0.5,"end":1.5,"text":"first words"}]"#
+        let fake = try FakeServer(
+            script: "google_speech.py", arguments: ["--script", script])
+        defer { fake.stop() }
+        // 2 s of input, then nothing for a minute: the stop comes first.
+        let source = GappedAudioSource(stretches: [.init(pauseBefore: .zero, seconds: 2)], pauseAtEnd: .seconds(60))
+        let stop = StopRequest()
+        let events = Mutex<[TranscriptEvent]>([])
+        let session = TranscriptionSession(
+            adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http"), idleClose: .seconds(1)),
+            options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 1)),
+            openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
+            makeEncoder: { _ in Linear16Encoder() })
+        let stopper = Task {
+            // Once the fake has ended the first stream (hark's idle close), as Ctrl-C would.
+            while !fake.recordedEvents().contains(where: { $0["event"] as? String == "status" }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = stop.request()
+        }
+        defer { stopper.cancel() }
+        let outcome = try await session.run(
+            source: source,
+            makePipeline: {
+                AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000))
+            },
+            stop: stop, emit: { event in events.withLock { $0.append(event) } })
+
+        let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s.text } else { nil } }
+        #expect(finals == ["first words"])
+        #expect(outcome.lostRanges.isEmpty)
+        #expect(abs(outcome.summary.secondsSent - 2) < 1e-6)
+        #expect(abs(outcome.summary.secondsCaptured - 2) < 1e-6)
+        let recorded = fake.recordedEvents()
+        #expect(recorded.filter { $0["event"] as? String == "open" }.count == 1, "\(recorded)")
+        #expect(recorded.filter { $0["event"] as? String == "status" }.compactMap { $0["code"] as? Int } == [0])
     }
 
     @Test("--proxy is refused for a gRPC provider, naming the option, before any bridge starts")

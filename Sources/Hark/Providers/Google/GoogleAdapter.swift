@@ -4,7 +4,8 @@ import FoundationEssentials
 ///
 /// The first message carries the recognizer and the streaming configuration; every later one
 /// carries only audio (at most 15 KB each). Streams last about five minutes and must be fed near
-/// real time; OUT_OF_RANGE ends one and the session reconnects and replays. The only I/O is the
+/// real time; OUT_OF_RANGE ends one and the session reconnects and replays. An idle stream is
+/// closed, not fed silence (see `keepAlive`). The only I/O is the
 /// token exchange, done in `prepareCredentials()` before each connection.
 package struct GoogleAdapter: ProviderAdapter {
     package static let descriptor = ProviderDescriptor(
@@ -140,6 +141,14 @@ package struct GoogleAdapter: ProviderAdapter {
             return .binary(GoogleSpeech.StreamingRecognizeRequest(payload: .audio(audio)).serializedBytes)
         }
     }
+
+    /// An idle stream is closed after 8 s, not fed silence.
+    ///
+    /// Google ends a stream that gets no audio for about 10 s (OUT_OF_RANGE "Audio Timeout
+    /// Error"), and every second of silence sent to keep it open would be billed. So the session
+    /// half-closes an idle stream before that (8 s leaves room for a late timer and the trip to
+    /// the server) and opens a new one when the voice-activity gate lets audio through again.
+    package var keepAlive: KeepAlivePolicy { .closeWhenIdle(after: .seconds(8)) }
 
     /// Nothing: the link's half-close asks Google for the last results.
     package func finishMessages() -> [WireMessage] { [] }
