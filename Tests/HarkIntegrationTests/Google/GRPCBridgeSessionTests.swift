@@ -115,9 +115,12 @@ private func runSession(
 /// gets no chunks during a pause, as while a voice-activity gate holds silence back. (The
 /// pipeline places the stretches back to back on the input timeline.)
 private struct GappedAudioSource: AudioSource {
-    struct Stretch {
+    struct Stretch: Sendable {
         var pauseBefore: Duration
         var seconds: Double
+        /// Awaited after the pause, before the stretch: ties it to an event rather than to the
+        /// wall clock, which a loaded test process cannot keep.
+        var waitFor: (@Sendable () async -> Void)? = nil
     }
 
     let stretches: [Stretch]
@@ -139,6 +142,7 @@ private struct GappedAudioSource: AudioSource {
                 var inputStart = 0.0
                 for stretch in stretches {
                     try await Task.sleep(for: stretch.pauseBefore)
+                    if let waitFor = stretch.waitFor { await waitFor() }
                     delivered.withLock { $0.append(Date()) }
                     let blocks = Int((stretch.seconds * 50).rounded())
                     for index in 0..<blocks {
@@ -186,10 +190,12 @@ struct GRPCBridgeSessionTests {
 
     @Test("an idle stream is half-closed, not fed, and the next stream opens only when audio comes")
     func idleStreamClosedThenReopened() async throws {
-        // Input 0-2 s, 7 s with nothing (the gate holding silence back), input 2-4 s, then 3 s
-        // with nothing before the input ends; the adapter closes after 1 s. The fake has no
-        // audio timeout here: in a full test run this process's tasks can stall for seconds,
-        // which would look like an unfed stream (the end-to-end test has Google's real one).
+        // Input 0-2 s, then nothing (the gate holding silence back) until hark has closed the
+        // idle stream, input 2-4 s, then 3 s with nothing before the input ends; the adapter
+        // closes after 1 s. The pause is tied to the fake's record, not to the wall clock: in a
+        // full test run this process's tasks can stall for seconds (seen: 7.7 s between a
+        // stream's opening and its first audio), and neither has an audio timeout here (the
+        // end-to-end test has Google's real one).
         // The fake starts each stream where the last final ended (1.5): "second words" is at
         // 0.8-1.8 s of the second stream.
         let script =
@@ -200,7 +206,16 @@ struct GRPCBridgeSessionTests {
         let source = GappedAudioSource(
             stretches: [
                 .init(pauseBefore: .zero, seconds: 2),
-                .init(pauseBefore: .seconds(7), seconds: 2),
+                .init(
+                    pauseBefore: .seconds(2), seconds: 2,
+                    waitFor: {
+                        // Until the first stream has ended (or a minute passed: the checks
+                        // below then say what went wrong).
+                        for _ in 0..<1200 {
+                            if fake.recordedEvents().contains(where: { $0["event"] as? String == "status" }) { return }
+                            try? await Task.sleep(for: .milliseconds(50))
+                        }
+                    }),
             ], pauseAtEnd: .seconds(3))
         let events = Mutex<[TranscriptEvent]>([])
         let session = TranscriptionSession(
