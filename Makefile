@@ -5,7 +5,7 @@
 #   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
 #   make bench    benchmarks that print figures
 #   make order    profile everyday runs (valgrind) into Sources/hark/hark.order, hark's code layout
-#   make run      transcribe the bundled sample
+#   make run      build hark (and hark-grpc only if the run uses Google) and transcribe the bundled sample
 #   make install  install hark, hark-grpc beside it, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
 #   make man      generate the man pages (from the same source as --help) into .build/man
 
@@ -17,14 +17,17 @@ RELEASE_BRIDGE := .build/release/hark-grpc
 
 # Debian 12 / Ubuntu package names. Build: the C libraries. Tests: the WebSocket fakes (Python
 # websockets), openssl for test CAs, espeak-ng and sox to make speech, opus-tools to decode what
-# the fakes receive, alsa-utils for the ALSA file-plugin device, tmux for the terminal test;
-# python3-venv for the bench's Deepgram Python SDK venv; GNU time for the bench's `hark --help` peak.
+# the fakes receive, alsa-utils for the ALSA file-plugin device, tmux for the terminal test,
+# ffmpeg for its streamed WAV, zsh and fish to check their completion scripts; python3-venv for
+# the bench's Deepgram Python SDK venv; GNU time for the bench's `hark --help` peak; valgrind for
+# `make order`. Every
+# program a test runs must come from this list: TestToolsFromMakeDepsTests checks it.
 APT_PACKAGES := \
 	build-essential pkg-config \
 	libcurl4-openssl-dev libwebrtc-audio-processing-dev libopus-dev libopusenc-dev \
 	libasound2-dev libsoxr-dev libpocketsphinx-dev pocketsphinx-en-us \
-	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux \
-	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools time
+	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux ffmpeg zsh fish \
+	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools time valgrind
 
 .PHONY: deps build test lint format bench order run man install uninstall clean
 
@@ -69,7 +72,12 @@ order: build
 	rm -f $(RELEASE_BIN)
 	$(MAKE) build
 
-run: build
+# hark alone: its gRPC bridge (10 minutes of a first build) is built only when the provider this
+# run would use is Google.
+run:
+	$(SWIFT) build -c release --product hark
+	@if $(RELEASE_BIN) config 2>/dev/null | grep -q '^  "provider": "google"'; then \
+		$(SWIFT) build -c release --product hark-grpc; fi
 	$(RELEASE_BIN) samples/sample.wav
 
 MAN_OUT := .build/plugins/GenerateManual/outputs/hark
