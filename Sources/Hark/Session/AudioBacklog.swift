@@ -160,6 +160,27 @@ package final class AudioBacklog: Sendable {
         room.signal()
     }
 
+    /// Gives up on the audio handed out on this connection that no final acknowledged: it
+    /// leaves the backlog and is recorded as lost, like audio that overflowed.
+    ///
+    /// For a provider that stopped answering before it finished: nothing waits to be sent
+    /// then, and replaying to a provider that does not finish would only repeat the wait.
+    /// - Returns: the input range given up on, nil when every chunk handed out was final.
+    package func dropUnanswered() -> ClosedRange<Double>? {
+        let dropped = state.withLock { state -> ClosedRange<Double>? in
+            let unanswered = state.chunks.prefix(state.nextToSend)
+            guard let first = unanswered.first, let last = unanswered.last else { return nil }
+            let range = first.inputStart...last.inputEnd
+            state.chunks.removeFirst(state.nextToSend)
+            state.bufferedSeconds = state.chunks.reduce(0) { $0 + $1.duration }
+            state.nextToSend = 0
+            state.lost.append(range)
+            return range
+        }
+        room.signal()
+        return dropped
+    }
+
     /// Whether the input has ended (end of file, or a stop request).
     package var inputHasEnded: Bool { state.withLock { $0.inputEnded } }
 

@@ -298,7 +298,7 @@ package struct TranscriptionSession: Sendable {
         // Set before the finish messages go out, so an answer racing their send is recognised.
         let finishing = LockedValue(false)
         let lastHeard = LockedValue(ContinuousClock.now)
-        let finishSentAt = LockedValue(ContinuousClock.now)
+        let finishWatch = LockedValue(FinishWatch(timeout: options.finishTimeout))
         let rotation = RotationClock(
             limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
         let adapter = self.adapter
@@ -316,7 +316,9 @@ package struct TranscriptionSession: Sendable {
                     var messageNumber = 0
                     for try await message in link.inbound {
                         messageNumber += 1
-                        lastHeard.withLock { $0 = .now }
+                        let heardAt = ContinuousClock.now
+                        lastHeard.withLock { $0 = heardAt }
+                        finishWatch.withLock { $0.heard(at: heardAt) }
                         let events = try decoder.decode(message)
                         if decoder.isReady { ready.signal() }
                         for event in events {
@@ -341,7 +343,7 @@ package struct TranscriptionSession: Sendable {
                         finishing: finishing, timerDeadline: timerDeadline, options: options)
                     senderEnd.withLock { $0 = end }
                     timerDeadline.set(nil)
-                    finishSentAt.withLock { $0 = .now }
+                    finishWatch.withLock { $0.finishRequested(at: .now) }
                     finishSent.signal()
                     return .finishSent
                 }
@@ -350,17 +352,20 @@ package struct TranscriptionSession: Sendable {
                     return .timerEnded
                 }
                 group.addTask {
-                    // Bounds the wait for the last results once the finish messages are out.
+                    // Bounds the wait for the last results once the finish messages are out;
+                    // every message from the provider moves the limit on (see FinishWatch).
                     await finishSent.wait()
-                    try await Task.sleep(for: options.finishTimeout)
-                    return .finishTimedOut
+                    while true {
+                        switch finishWatch.withLock({ $0.verdict(at: .now) }) {
+                        case .waiting(let until)?: try await Task.sleep(until: until, clock: .continuous)
+                        case .silentConnection?: return .finishTimedOut
+                        case .unanswered?, nil: return .finishUnanswered
+                        }
+                    }
                 }
-                var sentFinish = false
                 while let end = try await group.next() {
                     switch end {
-                    case .finishSent:
-                        sentFinish = true
-                    case .timerEnded:
+                    case .finishSent, .timerEnded:
                         break
                     case .finished:
                         group.cancelAll()
@@ -368,25 +373,42 @@ package struct TranscriptionSession: Sendable {
                         return
                     case .finishTimedOut:
                         group.cancelAll()
-                        // A provider that said nothing at all after the end of the audio is gone,
-                        // not slow: replace it, so the audio it never answered is sent again.
-                        if lastHeard.value < finishSentAt.value {
-                            throw SessionTimeout(
-                                phase:
-                                    "waiting for the provider's last results: it sent nothing for \(options.finishTimeout) after the end of the audio"
-                            )
+                        // A connection that never said a word is gone, not slow: replace it, so
+                        // the audio it never answered is sent again.
+                        throw SessionTimeout(
+                            phase:
+                                "waiting for the provider's last results: it sent nothing for \(options.finishTimeout) after the end of the audio"
+                        )
+                    case .finishUnanswered:
+                        group.cancelAll()
+                        // It answered before but not the finish: what it never finalized is
+                        // reported as not transcribed (exit 75), never dropped in silence.
+                        if let range = backlog.dropUnanswered() {
+                            emit(
+                                .status(
+                                    .audioLost(
+                                        from: range.lowerBound, to: range.upperBound,
+                                        reason:
+                                            "\(type(of: adapter).descriptor.displayName) did not finish transcribing it: no answer for \(options.finishTimeout) after hark asked for its last results"
+                                    )))
                         }
-                        backlog.acknowledgeAll()
                         return
                     case .closedByProvider:
                         group.cancelAll()
-                        if sentFinish || finishing.value {
+                        // A half-close is answered by the end of the stream with its status: that
+                        // end is the evidence (an error status throws instead).
+                        if finishing.value, adapter.finishesByHalfClose {
                             backlog.acknowledgeAll()
                             return
                         }
-                        // A clean close we did not ask for (a session limit): reconnect and replay.
+                        // Any other clean close before the decoder saw the provider's last word
+                        // (a session limit, a server ending the session while the finish messages
+                        // were in flight) is not a finish: reconnect and replay what is not final.
                         throw LinkFailure.closed(
-                            code: 1000, reason: "closed by the provider before the end of the input")
+                            code: 1000,
+                            reason: finishing.value
+                                ? "closed by the provider before it finished transcribing the audio"
+                                : "closed by the provider before the end of the input")
                     }
                 }
             }
@@ -399,7 +421,7 @@ package struct TranscriptionSession: Sendable {
     }
 
     private enum ConnectionEnd: Sendable {
-        case finished, closedByProvider, finishSent, finishTimedOut, timerEnded
+        case finished, closedByProvider, finishSent, finishTimedOut, finishUnanswered, timerEnded
     }
 
     /// Wakes the sender when its next timer (keep-alive, silent server, rotation) is due while

@@ -47,16 +47,52 @@ struct SecondsAdapter: ProviderAdapter {
 /// The in-memory provider behind `SecondsAdapter`; can break after a number of bytes, or end
 /// its session there the way AssemblyAI does at its limit (its final message, then a close).
 final class SecondsLink: ProviderLink, Sendable {
+    /// What the provider does with hark's finish message.
+    enum FinishAnswer: Sendable {
+        /// Its last finals, "done", and a clean close.
+        case answer
+        /// A clean close with nothing before it, as a server that reached its session limit.
+        case closeWithoutAnswer
+        /// A connection reset, before any answer.
+        case reset
+        /// Nothing at all: no final, no "done", no close.
+        case ignore
+    }
+
     let inbound: AsyncThrowingStream<WireMessage, any Error>
     private let continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
     private let state = Mutex<(bytes: [UInt8], reported: Int, total: Int)>(([], 0, 0))
     let breakAfterBytes: Int?
     let endsSession: Bool
+    /// Finalizes a second only once the next one has begun, and the last one at the finish, as
+    /// a real recognizer holds the words it heard last until it is asked to flush.
+    let holdsLastSecond: Bool
+    let finishAnswer: FinishAnswer
 
-    init(breakAfterBytes: Int?, endsSession: Bool = false) {
+    init(
+        breakAfterBytes: Int?, endsSession: Bool = false, holdsLastSecond: Bool = false,
+        finishAnswer: FinishAnswer = .answer
+    ) {
         (inbound, continuation) = AsyncThrowingStream.makeStream()
         self.breakAfterBytes = breakAfterBytes
         self.endsSession = endsSession
+        self.holdsLastSecond = holdsLastSecond
+        self.finishAnswer = finishAnswer
+    }
+
+    /// Finals for every full second received not yet reported (while `holding`, all but the last).
+    private static func finals(
+        _ state: inout (bytes: [UInt8], reported: Int, total: Int), holding: Bool
+    ) -> [WireMessage] {
+        var out: [WireMessage] = []
+        let held = holding ? 2000 : 0
+        while state.bytes.count - state.reported * 2000 >= 2000 + held {
+            let offset = state.reported * 2000
+            let value = Int16(bitPattern: UInt16(state.bytes[offset]) | UInt16(state.bytes[offset + 1]) << 8)
+            out.append(.text("s\(value) \(state.reported) \(state.reported + 1)"))
+            state.reported += 1
+        }
+        return out
     }
 
     func send(_ message: WireMessage) async throws {
@@ -66,15 +102,8 @@ final class SecondsLink: ProviderLink, Sendable {
                 state.total += payload.count
                 if let limit = breakAfterBytes, state.total > limit { return ([], true) }
                 state.bytes += payload
-                var out: [WireMessage] = []
                 // 1000 samples (2000 bytes) make one second of stream.
-                while state.bytes.count - state.reported * 2000 >= 2000 {
-                    let offset = state.reported * 2000
-                    let value = Int16(bitPattern: UInt16(state.bytes[offset]) | UInt16(state.bytes[offset + 1]) << 8)
-                    out.append(.text("s\(value) \(state.reported) \(state.reported + 1)"))
-                    state.reported += 1
-                }
-                return (out, false)
+                return (Self.finals(&state, holding: holdsLastSecond), false)
             }
             if broken, endsSession {
                 // Swallowed, as a server that already ended the session ignores late audio.
@@ -88,8 +117,18 @@ final class SecondsLink: ProviderLink, Sendable {
             }
             for message in messages { continuation.yield(message) }
         case .text("finish"):
-            continuation.yield(.text("done"))
-            continuation.finish()
+            switch finishAnswer {
+            case .answer:
+                for message in state.withLock({ Self.finals(&$0, holding: false) }) { continuation.yield(message) }
+                continuation.yield(.text("done"))
+                continuation.finish()
+            case .closeWithoutAnswer:
+                continuation.finish()
+            case .reset:
+                continuation.finish(throwing: LinkFailure.connectionLost(detail: "reset by test at the finish"))
+            case .ignore:
+                break
+            }
         case .text:
             break
         }
@@ -106,16 +145,21 @@ func secondsAudio(_ seconds: Int) -> [Float] {
 
 func runSession(
     seconds: Int, breaks: [Int?], options: SessionOptions = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02)),
-    pause: Duration? = nil, endsSession: Bool = false
+    pause: Duration? = nil, endsSession: Bool = false, holdsLastSecond: Bool = false,
+    finishAnswers: [SecondsLink.FinishAnswer] = []
 ) async throws -> (events: [TranscriptEvent], outcome: SessionOutcome, connections: Int) {
     let links = Mutex(breaks)
+    let answers = Mutex(finishAnswers)
     let connections = Mutex(0)
     let session = TranscriptionSession(
         adapter: SecondsAdapter(options: ProviderOptions()), options: options,
         openLink: { _, _ in
             connections.withLock { $0 += 1 }
             let limit = links.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-            return SecondsLink(breakAfterBytes: limit, endsSession: endsSession)
+            let answer = answers.withLock { $0.isEmpty ? .answer : $0.removeFirst() }
+            return SecondsLink(
+                breakAfterBytes: limit, endsSession: endsSession, holdsLastSecond: holdsLastSecond,
+                finishAnswer: answer)
         },
         makeEncoder: { _ in Linear16Encoder() })
     let events = Mutex<[TranscriptEvent]>([])
@@ -179,6 +223,38 @@ struct TranscriptionSessionTests {
         #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
         #expect(connections >= 3)
         #expect(outcome.summary.reconnects == 0)
+    }
+
+    @Test("a provider that closes its session while the finish is in flight is not finished: the rest is replayed")
+    func closedDuringFinish() async throws {
+        let (events, outcome, connections) = try await runSession(
+            seconds: 6, breaks: [], holdsLastSecond: true, finishAnswers: [.closeWithoutAnswer])
+        #expect(finals(events).map(\.text) == (0..<6).map { "s\($0)" })
+        #expect(connections == 2)
+        #expect(outcome.lostRanges.isEmpty)
+    }
+
+    @Test("a reset during the finish is a reconnect that replays what was not final")
+    func resetDuringFinish() async throws {
+        let (events, outcome, connections) = try await runSession(
+            seconds: 6, breaks: [], holdsLastSecond: true, finishAnswers: [.reset])
+        #expect(finals(events).map(\.text) == (0..<6).map { "s\($0)" })
+        #expect(connections == 2)
+        #expect(outcome.lostRanges.isEmpty)
+    }
+
+    @Test("a provider that never answers the finish: the seconds it did not finalize are reported lost, not dropped")
+    func finishNeverAnswered() async throws {
+        let options = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02), finishTimeout: .milliseconds(200))
+        let (events, outcome, connections) = try await runSession(
+            seconds: 6, breaks: [], options: options, holdsLastSecond: true, finishAnswers: [.ignore])
+        #expect(finals(events).map(\.text) == (0..<5).map { "s\($0)" })
+        #expect(connections == 1)
+        #expect(outcome.lostRanges == [5...6])
+        let lost = events.compactMap { event -> ClosedRange<Double>? in
+            if case .status(.audioLost(let from, let to, _)) = event { from...to } else { nil }
+        }
+        #expect(lost == [5...6])
     }
 
     @Test("a provider that keeps failing is given up after the attempt limit")
