@@ -38,6 +38,10 @@ Fault scenarios (`--scenario`, comma-separated or repeated):
   error-without-close   after the first audio, send an Error frame (3005) but keep the session open
   concurrency-limit     close 1008 "Unauthorized connection: Too many concurrent sessions" at once
   fault-conn=N          apply the scenarios above only to connection N (1-based)
+  backlog=S | ignore-finish | limit-at-finish | reset-at-finish
+                        the finish faults every fake plays (fakekit.FinishFaults); the finish is
+                        Terminate. limit-at-finish answers Terminate as the 3-hour limit does:
+                        Termination with no last turn, then close 3008.
 
 U3 family models (`u3-*`, `universal-3-*`) behave as U3 Pro: `SpeechStarted` at an utterance's
 start, one revisable partial (all words `word_is_final: false`, trailing em dash) when its speech
@@ -113,6 +117,7 @@ def word_lists(utterances):
 UTTERANCES = fakekit.load_script(ARGS.script)
 SCRIPT = word_lists(UTTERANCES)
 REJECTED = [0]  # upgrades rejected so far, for reject-times
+FINISH_FAULTS = fakekit.FinishFaults(ARGS.scenarios)
 
 
 def scenarios_for(conn):
@@ -169,14 +174,31 @@ class Session:
         self.inactivity = None
         self.closed = False
         self.errored_once = False
+        # backlog=S: answers leave through a queue, each S s after the one before.
+        self.backlog = None
+        if FINISH_FAULTS.backlog:
+            self.backlog = fakekit.BacklogSender(FINISH_FAULTS.backlog)
+            self.backlog.start(self.deliver)
 
     @property
     def audio_seconds(self):
         return self.audio_bytes / self.bytes_per_second
 
     async def send(self, message):
-        RECORDER.event(self.conn, "sent", message=message)
-        await self.ws.send(json.dumps(message))
+        if self.backlog:
+            self.backlog.send(("message", message))
+            return
+        await self.deliver(("message", message))
+
+    async def deliver(self, item):
+        kind, payload = item
+        if kind == "message":
+            RECORDER.event(self.conn, "sent", message=payload)
+            await self.ws.send(json.dumps(payload))
+        else:
+            code, reason = payload
+            RECORDER.event(self.conn, "close", code=code, reason=reason)
+            await self.ws.close(code, reason.encode()[:120].decode(errors="ignore"))
 
     async def error_close(self, code, text, reason=None):
         await self.send({"type": "Error", "error_code": code, "error": text})
@@ -186,8 +208,10 @@ class Session:
         if self.closed:
             return
         self.closed = True
-        RECORDER.event(self.conn, "close", code=code, reason=reason)
-        await self.ws.close(code, reason.encode()[:120].decode(errors="ignore"))
+        if self.backlog:
+            self.backlog.send(("close", (code, reason)))
+            return
+        await self.deliver(("close", (code, reason)))
 
     def validate_query(self):
         q = self.query
@@ -417,6 +441,25 @@ class Session:
         if self.scenarios.get("silent"):
             return
         if kind == "Terminate":
+            fault = FINISH_FAULTS.at_finish()
+            if fault:
+                RECORDER.event(self.conn, "scenario", action=f"{fault}-at-finish")
+            if fault == "ignore":
+                return
+            if fault == "reset":
+                self.closed = True
+                self.ws.transport.abort()
+                return
+            if fault == "limit":
+                await self.send(
+                    {
+                        "type": "Termination",
+                        "audio_duration_seconds": int(round(self.audio_seconds)),
+                        "session_duration_seconds": int(round(time.monotonic() - self.opened)),
+                    }
+                )
+                await self.close(3008, "Session Expired: Maximum session duration exceeded")
+                return
             await self.terminate()
         elif kind == "ForceEndpoint":
             await self.force_endpoint()
@@ -472,6 +515,13 @@ async def handler(ws, path):
         RECORDER.event(conn, "connection-error", detail=str(error))
     finally:
         watcher.cancel()
+        if session.backlog:
+            # The answers still queued leave before the handler returns (which closes the socket).
+            try:
+                await asyncio.wait_for(session.backlog.queue.join(), timeout=300)
+            except asyncio.TimeoutError:
+                pass
+            session.backlog.stop()
         RECORDER.event(conn, "ended", close_code=ws.close_code)
 
 

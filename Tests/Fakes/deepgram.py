@@ -57,6 +57,12 @@ Scenarios (`--scenario`, repeatable or comma-separated):
   strict-keepalive      KeepAlive does not reset the idle timer before the first audio
   close-on-schema-error close 1008 after the SchemaError frame instead of staying open
   delay=S               send every server message S seconds late (order kept)
+  backlog=S | ignore-finish | limit-at-finish | reset-at-finish
+                        the finish faults every fake plays (fakekit.FinishFaults). The finish is
+                        the first Finalize or CloseStream (hark sends Finalize only at speech ends,
+                        which the fault tests' files do not have, and at the finish). Deepgram
+                        documents no session limit, so limit-at-finish plays the nearest
+                        documented server-side end: close 1011 NET-0000 with no flush, no Metadata.
 
 Recorded under --record DIR (fakekit convention): events.jsonl with `open` (path, query,
 headers), `reject`, `text`, `binary` (length), `sent` (each server message), `close` (code and
@@ -166,6 +172,7 @@ class Server:
         self.script = fakekit.load_script(args.script) if args.script else None
         self.active = 0
         self.accepted = 0
+        self.finish_faults = fakekit.FinishFaults(args.scenarios)
 
     def scenario(self, name, default=None):
         return self.scenarios.get(name, default)
@@ -411,6 +418,10 @@ class Stream:
         self.finished = False
         self.last_frame = time.monotonic()
         self.outbox = asyncio.Queue()
+        self.finish_fault_seen = False
+        self.finish_fault = None
+        spacing = server.finish_faults.backlog
+        self.backlog = fakekit.Backlog(spacing) if spacing else None
 
     # Transcript simulation ------------------------------------------------------------------
 
@@ -537,11 +548,16 @@ class Stream:
     # Frames ---------------------------------------------------------------------------------
 
     def send(self, message):
-        self.outbox.put_nowait(("message", message, time.monotonic() + self.delay))
+        self.outbox.put_nowait(("message", message, self.due()))
 
     def close(self, code, reason=""):
         self.finished = True
-        self.outbox.put_nowait(("close", (code, reason), time.monotonic() + self.delay))
+        self.outbox.put_nowait(("close", (code, reason), self.due()))
+
+    def due(self):
+        """When a message queued now leaves: `delay` late, and under `backlog` later still."""
+        now = time.monotonic() + self.delay
+        return self.backlog.due(now) if self.backlog else now
 
     def on_audio(self, data):
         self.recorder.event(self.conn, "binary", length=len(data))
@@ -601,6 +617,20 @@ class Stream:
                 text, f"unknown variant `{kind}`, expected one of {expected} at line 1 column {column}")
         if kind == "KeepAlive":
             return
+        if kind in ("Finalize", "CloseStream") and not self.finish_fault_seen:
+            self.finish_fault_seen = True
+            self.finish_fault = self.server.finish_faults.at_finish()
+            if self.finish_fault:
+                self.recorder.event(self.conn, "scenario", action=f"{self.finish_fault}-at-finish")
+            if self.finish_fault == "limit":
+                self.close(1011, NET0000)
+                return
+            if self.finish_fault == "reset":
+                self.finished = True
+                self.ws.transport.abort()
+                return
+        if kind in ("Finalize", "CloseStream") and self.finish_fault == "ignore":
+            return
         if kind == "Finalize":
             self.flush(from_finalize=True)
         elif kind == "CloseStream":
@@ -632,7 +662,7 @@ class Stream:
         while True:
             kind, payload, due = await self.outbox.get()
             try:
-                if self.delay:
+                if self.delay or self.backlog:
                     await asyncio.sleep(max(0.0, due - time.monotonic()))
                 if self.silent:
                     continue

@@ -216,3 +216,87 @@ def shift_words(script, offset):
         copy["text"] = " ".join(token for token, _, _ in kept)
         shifted.append(copy)
     return shifted
+
+
+# Finish faults ----------------------------------------------------------------------------------
+#
+# Every cloud provider's fake plays the same four faults against the end of a stream, so that
+# hark's rule ("a run prints every word once, or names the seconds it could not transcribe and
+# exits 75") is tested the same way for each:
+#
+#   backlog=S          the n-th server message leaves n*S s later than it would have: a delay
+#                      that grows with every message for as long as the stream lasts (a loaded
+#                      service, a slow link), order kept
+#   ignore-finish      the finish request (Deepgram Finalize/CloseStream, AssemblyAI Terminate,
+#                      OpenAI's last commit and marker, Google's half-close) gets no answer at
+#                      all: no last results, no end message, no close
+#   limit-at-finish    the session limit strikes as the finish request arrives: the provider's
+#                      own limit close, without the last results (once per fake)
+#   reset-at-finish    the TCP connection is dropped as the finish request arrives (once per fake)
+
+
+class FinishFaults:
+    """The finish faults a fake was asked to play; `at_finish()` says what to do, once."""
+
+    def __init__(self, scenarios):
+        self.backlog = float(scenarios.get("backlog", 0) or 0)
+        self.ignore = bool(scenarios.get("ignore-finish"))
+        self.once = "limit" if scenarios.get("limit-at-finish") else "reset" if scenarios.get("reset-at-finish") else None
+        self.fired = False
+        self.lock = threading.Lock()
+
+    def at_finish(self):
+        """'ignore', 'limit', 'reset' or None (answer as usual). Limit and reset fire only on the
+        first finish the fake sees, so the session hark replays on is answered."""
+        if self.ignore:
+            return "ignore"
+        with self.lock:
+            if self.once and not self.fired:
+                self.fired = True
+                return self.once
+        return None
+
+
+class Backlog:
+    """When each message of a connection leaves under `backlog=S`: the n-th, n*S s late."""
+
+    def __init__(self, spacing):
+        self.spacing = spacing
+        self.count = 0
+
+    def due(self, now):
+        self.count += 1
+        return now + self.count * self.spacing
+
+
+class BacklogSender:
+    """Sends a connection's messages in order, the n-th n*`spacing` seconds late.
+
+    `send(item)` queues; the task started by `start(deliver)` awaits `deliver(item)` for each when
+    it is due, so a fake keeps reading audio while its answers fall further and further behind."""
+
+    def __init__(self, spacing):
+        self.backlog = Backlog(spacing)
+        self.queue = asyncio.Queue()
+        self.task = None
+
+    def start(self, deliver):
+        async def run():
+            while True:
+                due, item = await self.queue.get()
+                try:
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    await deliver(item)
+                except Exception:  # the connection ended: drop what is left
+                    pass
+                finally:
+                    self.queue.task_done()
+
+        self.task = asyncio.ensure_future(run())
+
+    def send(self, item):
+        self.queue.put_nowait((self.backlog.due(time.monotonic()), item))
+
+    def stop(self):
+        if self.task:
+            self.task.cancel()

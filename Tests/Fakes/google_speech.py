@@ -40,6 +40,17 @@ Scenarios:
   max-speed=X                    OUT_OF_RANGE "Audio data is being streamed too fast" when audio
                                  arrives faster than X times real time (after the first second)
   require-user-project=P         PERMISSION_DENIED unless x-goog-user-project is P
+  backlog=S | ignore-finish | limit-at-finish | reset-at-finish
+                                 the finish faults every fake plays (fakekit.FinishFaults); the
+                                 finish is the client's half-close. ignore-finish: no last
+                                 results and no status, the call stays open until the client
+                                 cancels it. limit-at-finish: OUT_OF_RANGE "Exceeded maximum
+                                 allowed stream duration of 305 seconds." without the last
+                                 results. reset-at-finish: grpcio cannot reset the TCP connection
+                                 of one call, so the call ends with UNAVAILABLE, the status a gRPC
+                                 client reports for a reset connection (a deviation).
+  Under backlog=S responses are queued and leave when due, checked whenever a request arrives and
+  while the fake waits for the next one, so the client keeps sending meanwhile.
 """
 
 import json
@@ -117,6 +128,7 @@ class Fake:
         self.lock = threading.Lock()
         self.final_through = 0.0
         self.calls = 0
+        self.finish_faults = fakekit.FinishFaults(args.scenarios)
 
     def handle(self, requests, context):
         conn = self.recorder.next_connection()
@@ -218,7 +230,33 @@ class Fake:
                             speech_event_offset=duration(local_end)))
             return out
 
-        for request in self.timed(iterator, fail):
+        backlog = fakekit.Backlog(self.finish_faults.backlog) if self.finish_faults.backlog else None
+        queued = []  # (due, response) under backlog, oldest first
+
+        def send(responses_now):
+            """Responses to send: at once, or under backlog queued until due."""
+            out = []
+            for response in responses_now:
+                self.recorder.event(conn, "response", response=json_format.MessageToDict(response))
+                if backlog:
+                    queued.append((backlog.due(time.monotonic()), response))
+                else:
+                    out.append(response)
+            return out
+
+        def due_now():
+            out = []
+            while queued and queued[0][0] <= time.monotonic():
+                out.append(queued.pop(0)[1])
+            return out
+
+        def next_due():
+            return queued[0][0] if queued else None
+
+        for request in self.timed(iterator, fail, next_due):
+            yield from due_now()
+            if request is None:  # woken for a due response
+                continue
             if request.HasField("streaming_config") or request.recognizer:
                 fail(grpc.StatusCode.INVALID_ARGUMENT,
                      "Malordered Data Received. Expected audio but none was set. Send exactly one config, "
@@ -243,24 +281,37 @@ class Fake:
                 limit, _, status = str(scenarios["fail-after-bytes"]).partition(":")
                 if state["bytes"] >= int(limit):
                     fail(*status_of(status))
-            for response in responses(now_audio):
-                self.recorder.event(conn, "response", response=json_format.MessageToDict(response))
-                yield response
+            yield from send(responses(now_audio))
             if self.args.stream_limit and now_audio >= self.args.stream_limit:
                 fail(grpc.StatusCode.OUT_OF_RANGE,
                      f"Exceeded maximum allowed stream duration of {self.args.stream_limit:g} seconds.")
         self.recorder.event(conn, "half-close", audio_bytes=state["bytes"])
-        for response in responses(audio_seconds(), flush=True):
-            self.recorder.event(conn, "response", response=json_format.MessageToDict(response))
-            yield response
+        fault = self.finish_faults.at_finish()
+        if fault:
+            self.recorder.event(conn, "scenario", action=f"{fault}-at-finish")
+        if fault == "limit":
+            fail(grpc.StatusCode.OUT_OF_RANGE, "Exceeded maximum allowed stream duration of 305 seconds.")
+        if fault == "reset":
+            fail(grpc.StatusCode.UNAVAILABLE, "Connection reset by peer")
+        if fault == "ignore":
+            # Whatever was already queued still leaves; then nothing, until the client gives up.
+            while context.is_active():
+                yield from due_now()
+                time.sleep(0.05)
+            return
+        yield from send(responses(audio_seconds(), flush=True))
+        while queued:
+            time.sleep(max(0.0, queued[0][0] - time.monotonic()))
+            yield from due_now()
         self.recorder.event(conn, "status", code=0, message="")
 
-    def timed(self, iterator, fail):
-        """The requests, or OUT_OF_RANGE once none came for --audio-timeout seconds.
+    def timed(self, iterator, fail, next_due=lambda: None):
+        """The requests, or OUT_OF_RANGE once none came for --audio-timeout seconds; None when a
+        queued response (backlog) falls due while no request arrives.
 
         The stream's own iterator blocks, so a thread reads it into a queue that is read with a
         timeout."""
-        if not self.args.audio_timeout:
+        if not self.args.audio_timeout and not self.finish_faults.backlog:
             yield from iterator
             return
         inbox = queue.Queue()
@@ -275,15 +326,23 @@ class Fake:
             inbox.put(end)
 
         threading.Thread(target=read, daemon=True).start()
+        last = time.monotonic()
         while True:
+            limit = last + self.args.audio_timeout if self.args.audio_timeout else None
+            due = next_due()
+            wake = min(t for t in (limit, due) if t is not None) if (limit or due) else None
             try:
-                request = inbox.get(timeout=self.args.audio_timeout)
+                request = inbox.get(timeout=None if wake is None else max(0.0, wake - time.monotonic()))
             except queue.Empty:
+                if due is not None and (limit is None or due < limit):
+                    yield None
+                    continue
                 fail(grpc.StatusCode.OUT_OF_RANGE,
                      "Audio Timeout Error: Long duration elapsed without audio. Audio should be sent close to real "
                      "time.")
             if request is end:
                 return
+            last = time.monotonic()
             yield request
 
     def check_first(self, first, metadata, fail):

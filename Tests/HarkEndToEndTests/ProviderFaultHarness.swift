@@ -49,8 +49,8 @@ struct ProviderFaultHarness {
         /// Every event the fake recorded.
         var events: [[String: Any]] { fake.recordedEvents() }
 
-        /// Upgrades the fake accepted.
-        var connections: Int { events.filter { $0["event"] as? String == "opened" }.count }
+        /// Upgrades the fake accepted (the Deepgram fake calls them `open`).
+        var connections: Int { events.filter { ["opened", "open"].contains($0["event"] as? String ?? "") }.count }
 
         /// Upgrades the fake refused with an HTTP status.
         var rejections: Int { events.filter { $0["event"] as? String == "rejected" }.count }
@@ -130,9 +130,10 @@ struct ProviderFaultHarness {
     ///   - fakeArguments: more arguments for the fake (`--max-session-seconds 3`).
     ///   - config: hark's configuration file.
     ///   - speed: hark's `--speed`.
+    ///   - extra: more arguments for hark, before the file.
     func run(
         seconds: Double, scenarios: [String] = [], fakeArguments: [String] = [], config: String = "{}",
-        speed: String = "max"
+        speed: String = "max", extra: [String] = []
     ) throws -> Run {
         let directory = try PackagePaths.temporaryDirectory("hark-\(provider)-fault")
         let (json, sentences) = script(seconds: seconds)
@@ -153,8 +154,7 @@ struct ProviderFaultHarness {
                 [
                     "--provider", provider, "--endpoint", server.endpoint(), "--config", configURL.path, "--speed",
                     speed,
-                    wav.path,
-                ],
+                ] + extra + [wav.path],
                 environment: [keyVariable: "test-key"], timeout: 300)
         } catch {
             server.stop()

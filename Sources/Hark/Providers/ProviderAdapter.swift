@@ -205,6 +205,13 @@ package protocol ProviderAdapter: Sendable {
     /// half-close): the session closes the link after the finish messages and reads on.
     var finishesByHalfClose: Bool { get }
 
+    /// True when the provider closes the connection right after its last message at the finish
+    /// (Deepgram's `Metadata`, AssemblyAI's `Termination`, then a clean close). The session then
+    /// takes the finish as done only at that clean close: the same last message followed by
+    /// another close (AssemblyAI's 3008 at its session limit) means the session ended before the
+    /// last results, and what is not final is replayed.
+    var finishConfirmedByClose: Bool { get }
+
     /// A fresh decoder for one connection.
     func makeDecoder() -> any TranscriptDecoder
 
@@ -223,6 +230,8 @@ extension ProviderAdapter {
     package func prepareCredentials() async throws {}
 
     package var finishesByHalfClose: Bool { false }
+
+    package var finishConfirmedByClose: Bool { false }
 
     package func openingMessages() -> [WireMessage] { [] }
 

@@ -299,6 +299,8 @@ package struct TranscriptionSession: Sendable {
         let finishing = LockedValue(false)
         let lastHeard = LockedValue(ContinuousClock.now)
         let finishWatch = LockedValue(FinishWatch(timeout: options.finishTimeout))
+        // The decoder saw the provider's last message of a finish (see `finishConfirmedByClose`).
+        let lastMessageHeard = LockedValue(false)
         let rotation = RotationClock(
             limit: options.sessionLimit ?? type(of: adapter).descriptor.capabilities.maxSessionLength)
         let adapter = self.adapter
@@ -332,9 +334,14 @@ package struct TranscriptionSession: Sendable {
                         // A provider may end the session before hark asked it to (AssemblyAI's
                         // Termination before its 3008 close at the session limit): read on, so
                         // the close that follows says why, and the stream continues in a new session.
-                        if decoder.isFinished, finishing.value { return .finished }
+                        if decoder.isFinished, finishing.value {
+                            // Providers that close after their last message confirm the finish
+                            // by closing cleanly; an error close instead throws from the loop.
+                            guard adapter.finishConfirmedByClose else { return .finished }
+                            lastMessageHeard.withLock { $0 = true }
+                        }
                     }
-                    return .closedByProvider
+                    return lastMessageHeard.value ? .finished : .closedByProvider
                 }
                 group.addTask {
                     let end = try await Self.send(
@@ -381,6 +388,11 @@ package struct TranscriptionSession: Sendable {
                         )
                     case .finishUnanswered:
                         group.cancelAll()
+                        // Its last message came but not the close after it: finished all the same.
+                        if lastMessageHeard.value {
+                            backlog.acknowledgeAll()
+                            return
+                        }
                         // It answered before but not the finish: what it never finalized is
                         // reported as not transcribed (exit 75), never dropped in silence.
                         if let range = backlog.dropUnanswered() {

@@ -259,7 +259,11 @@ struct TranscriptionSessionTests {
 
     @Test("a provider that keeps failing is given up after the attempt limit")
     func givesUp() async throws {
-        let options = SessionOptions(backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 3))
+        // No connection here lives long enough to count as healthy however slowly a loaded
+        // machine runs this test (a stalled process once made one last past 10 s, which reset
+        // the count, and the run went on to the unbroken sixth connection).
+        let options = SessionOptions(
+            backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 3), healthyAfter: .seconds(3600))
         await #expect(throws: SessionError.self) {
             _ = try await runSession(seconds: 5, breaks: [100, 100, 100, 100, 100], options: options)
         }

@@ -183,6 +183,10 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
     package func finishMessages() -> [WireMessage] { [.text(AssemblyAIClientMessage.terminate)] }
 
+    /// `Termination`, then close 1000; `Termination` then 3008 is the session limit, which may
+    /// strike while `Terminate` is in flight and leaves the last turn untold.
+    package var finishConfirmedByClose: Bool { true }
+
     /// Ends the current turn at once (its final follows); on Universal-Streaming the in-flight tail
     /// word is dropped, so `finishMessages()` is the way to end a stream.
     package func forceEndpointMessage() -> WireMessage { .text(AssemblyAIClientMessage.forceEndpoint) }

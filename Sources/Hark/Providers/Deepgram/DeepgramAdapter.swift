@@ -152,6 +152,10 @@ package struct DeepgramAdapter: ProviderAdapter {
         [.text(DeepgramControlMessage.finalize), .text(DeepgramControlMessage.closeStream)]
     }
 
+    /// `Metadata`, then close 1000: a `Metadata` before a 1011 (an idle or server close) ends the
+    /// session without its last results.
+    package var finishConfirmedByClose: Bool { true }
+
     /// Deepgram endpoints on silence it hears; with the gate closed it hears none, so the last
     /// words would wait for the next speech.
     ///
