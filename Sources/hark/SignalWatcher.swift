@@ -8,9 +8,8 @@ import Hark
 /// Turns SIGINT and SIGTERM into a graceful stop: the first asks the run to finish (stop
 /// capturing, send what is buffered, print the last words); a second exits at once.
 ///
-/// Before
-/// audio flows (while a device or stdin is being opened) there is nothing to save, so a signal
-/// exits at once.
+/// Before audio flows (while a device or stdin is being opened) there is nothing to save, so a
+/// signal exits at once.
 final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
     private let streaming: LockedValue<Bool>

@@ -6,8 +6,8 @@ import Testing
 /// sentence comes out exactly once and in order, and every 10 ms of input reached a server at
 /// least once, whatever breaks.
 ///
-/// AssemblyAI refuses audio faster than real time (3007), so these
-/// run at `--speed 1` on a few seconds of audio.
+/// AssemblyAI refuses audio faster than real time (3007), so these run at `--speed 1` on a few
+/// seconds of audio.
 @Suite("hark end to end: AssemblyAI faults and session limits", .serialized)
 struct AssemblyAIFaultTests {
     /// Sentences every 2 s, 1.2 s long: 0.3-1.5, 2.3-3.5, 4.3-5.5, 6.3-7.5 ...

@@ -4,12 +4,10 @@ import HarkTestSupport
 /// Runs the `hark` binary on position-marked audio against a provider fake playing a fault, and
 /// reads back what the fake received and what hark printed.
 ///
-/// Shared by the AssemblyAI and OpenAI
-/// fault tests (the Deepgram ones in `FaultEndToEndTests` came first and keep their own).
+/// Shared by the AssemblyAI and OpenAI fault tests (the Deepgram ones in `FaultEndToEndTests` came
+/// first and keep their own).
 struct ProviderFaultHarness {
-    /// The fake's file in `Tests/Fakes`, e.g.
-    ///
-    /// `assemblyai.py`.
+    /// The fake's file in `Tests/Fakes`, such as `assemblyai.py`.
     let fake: String
     /// hark's `--provider`.
     let provider: String

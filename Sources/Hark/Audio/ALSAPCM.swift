@@ -280,8 +280,7 @@ package final class ALSAPCM {
 
     /// Recovers from an overrun by preparing the stream again; throws when it cannot.
     ///
-    /// The corresponding C function is
-    /// `snd_pcm_recover`.
+    /// The corresponding C function is `snd_pcm_recover`.
     package func recover(from error: ALSAErrorCode) throws(ALSAErrorCode) {
         // silent = 1: hark counts and reports overruns itself.
         try checkCode(alsa.snd_pcm_recover(handle, error.rawValue, 1))

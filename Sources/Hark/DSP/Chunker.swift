@@ -65,8 +65,8 @@ package struct Chunker {
 
     /// Float in [-1, 1] to PCM16, rounded and clipped.
     ///
-    /// The scale is 32768, the one the
-    /// decoders divide by, so 16-bit input passes through the float pipeline unchanged.
+    /// The scale is 32768, the one the decoders divide by, so 16-bit input passes through the float
+    /// pipeline unchanged.
     ///
     /// Rounds half away from zero, as `rounded()` does, but without its libm call per sample
     /// (measured: a tenth of hark's CPU at live pace went to `roundf`): truncation is one

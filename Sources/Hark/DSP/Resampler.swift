@@ -13,8 +13,7 @@ package protocol Resampler {
 /// A linear-interpolation resampler: correct lengths and times, modest quality (no
 /// anti-alias filter).
 ///
-/// A stand-in until a filtering resampler is plugged in, and the
-/// identity when the rates match.
+/// A stand-in until a filtering resampler is plugged in, and the identity when the rates match.
 package struct LinearResampler: Resampler {
     package let inputRate: Int
     package let outputRate: Int

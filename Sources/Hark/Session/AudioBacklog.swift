@@ -45,8 +45,8 @@ package final class AudioBacklog: Sendable {
 
     /// Adds a chunk from the pipeline.
     ///
-    /// Waits for room when full and not dropping; a cancelled
-    /// producer (shutting down) appends without waiting so its last chunks are kept.
+    /// Waits for room when full and not dropping; a cancelled producer (shutting down) appends
+    /// without waiting so its last chunks are kept.
     /// - Returns: a lost range when old audio had to be dropped.
     @discardableResult
     package func append(_ chunk: AudioChunk) async -> ClosedRange<Double>? {

@@ -39,8 +39,7 @@ package struct StreamTimeline: Sendable {
 
     /// The input time of stream time `t`.
     ///
-    /// Times before the first span map to its start;
-    /// times past the end extend the last span.
+    /// Times before the first span map to its start; times past the end extend the last span.
     package func inputTime(_ t: Double) -> Double {
         guard !spans.isEmpty else { return t }
         // Binary search for the last span starting at or before t.

@@ -8,8 +8,8 @@ import Testing
 /// and, for every full second of its stream, sends a final whose text is the value of that
 /// second's first sample.
 ///
-/// The audio the tests send encodes its own input second in every
-/// sample, so a transcript of "s0 s1 s2 …" proves every second arrived exactly once.
+/// The audio the tests send encodes its own input second in every sample, so a transcript of "s0 s1
+/// s2 …" proves every second arrived exactly once.
 struct SecondsAdapter: ProviderAdapter {
     static let descriptor = ProviderDescriptor(
         name: "seconds", displayName: "Seconds", summary: "test provider", credentialVariables: [],

@@ -11,9 +11,9 @@ package final class LocalRecognizerLink: ProviderLink {
     /// How long the audio may pause in the middle of speech before the utterance is ended: the
     /// detector only hears speech end in audio it is given.
     ///
-    /// A closing voice-activity gate says so
-    /// at once (`end_utterance`); this is the fallback for audio that just stops, long enough that
-    /// a loaded machine's scheduling pauses do not cut an utterance in two.
+    /// A closing voice-activity gate says so at once (`end_utterance`); this is the fallback for
+    /// audio that just stops, long enough that a loaded machine's scheduling pauses do not cut an
+    /// utterance in two.
     package static let audioGap: Duration = .seconds(3)
 
     package let inbound: AsyncThrowingStream<WireMessage, any Error>
