@@ -15,6 +15,9 @@ package struct ProviderCapabilities: Sendable, Equatable {
     ///
     /// `--speed` above it is refused, and replays after a reconnect are paced to it.
     package var maxSpeed: Double?
+    /// Seconds of audio a connection may run ahead of `maxSpeed` before the provider objects:
+    /// the room a reconnect has to replay its backlog at once (see `SendPace`).
+    package var speedBurstSeconds: Double
     /// Regions or endpoints worth naming in `hark providers`.
     package var regions: [String]
     /// Settings beyond the common ones that the adapter reads from `ProviderOptions.settings`
@@ -24,9 +27,10 @@ package struct ProviderCapabilities: Sendable, Equatable {
 
     package init(
         interimResults: Bool, wordTimings: Bool, diarization: Bool, encodings: [AudioEncoding],
-        maxSessionLength: Duration? = nil, maxSpeed: Double? = nil, regions: [String] = [],
-        settingKeys: Set<String> = []
+        maxSessionLength: Duration? = nil, maxSpeed: Double? = nil, speedBurstSeconds: Double = 0.5,
+        regions: [String] = [], settingKeys: Set<String> = []
     ) {
+        self.speedBurstSeconds = speedBurstSeconds
         self.interimResults = interimResults
         self.wordTimings = wordTimings
         self.diarization = diarization

@@ -490,8 +490,8 @@ package struct TranscriptionSession: Sendable {
         var lastAudio = ContinuousClock.now
         var lastKeepAlive = ContinuousClock.now
         // Providers that refuse audio faster than real time (AssemblyAI's 3007, Google's
-        // OUT_OF_RANGE) get replays paced to their limit, with a short burst allowed.
-        let maxSpeed = type(of: adapter).descriptor.capabilities.maxSpeed
+        // OUT_OF_RANGE) get each connection paced to their limit past the burst they allow.
+        let pace = SendPace(type(of: adapter).descriptor.capabilities)
         let connectionStart = ContinuousClock.now
         var secondsOnConnection: Double = 0
         var lastInputEnd: Double = 0
@@ -522,8 +522,8 @@ package struct TranscriptionSession: Sendable {
             timerDeadline.set(due)
             switch await backlog.next() {
             case .chunk(let chunk):
-                if let maxSpeed {
-                    let allowed = connectionStart + .milliseconds(Int((secondsOnConnection - 0.5) / maxSpeed * 1000))
+                if let pace {
+                    let allowed = pace.earliestSend(afterSending: secondsOnConnection, since: connectionStart)
                     if allowed > .now { try await Task.sleep(until: allowed) }
                 }
                 secondsOnConnection += chunk.duration

@@ -26,8 +26,10 @@ package struct AssemblyAIAdapter: ProviderAdapter {
             interimResults: true, wordTimings: true, diarization: true, encodings: [.linear16, .mulaw],
             // Sessions end with close 3008 after 3 hours.
             maxSessionLength: .seconds(3 * 3600),
-            // Audio ahead of real time by more than a few minutes ends the session with 3007.
-            maxSpeed: 1.0,
+            // Audio ahead of real time by more than a few minutes ends the session with 3007 (about
+            // 310 s measured by a user, ViDove PR #3): a reconnect may replay 120 s, the whole
+            // default replay buffer, at once and catch up with live audio.
+            maxSpeed: 1.0, speedBurstSeconds: 120,
             regions: [
                 "wss://streaming.assemblyai.com (nearest region)", "wss://streaming.us.assemblyai.com (US data zone)",
                 "wss://streaming.eu.assemblyai.com (EU data zone)",
