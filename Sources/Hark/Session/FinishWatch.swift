@@ -4,8 +4,9 @@
 /// `Metadata`, AssemblyAI's `Termination`, every OpenAI commit answered, Google's status after
 /// the half-close), not on a fixed delay: a provider that is seconds behind (a loaded service, a
 /// slow link) is still delivering. So the limit counts from the later of the finish request and
-/// the last message heard, and every message moves it on. A pure value: the session passes
-/// `now`, and tests pass any instant they like.
+/// the last message heard, and every message moves it on, up to `ceiling` after the finish
+/// request (a provider that keeps talking but never finishes must not hold the run forever). A
+/// pure value: the session passes `now`, and tests pass any instant they like.
 package struct FinishWatch: Sendable, Equatable {
     /// What the watch says at a moment.
     package enum Verdict: Sendable, Equatable {
@@ -21,6 +22,9 @@ package struct FinishWatch: Sendable, Equatable {
 
     /// Longest quiet spell allowed between the finish request (or the last message) and the next.
     package let timeout: Duration
+    /// Longest wait after the finish request however much the provider sends: twelve quiet
+    /// spells (two minutes by default), far beyond any backlog a working provider builds.
+    package var ceiling: Duration { timeout * 12 }
     private var finishRequested: ContinuousClock.Instant?
     private var lastHeard: ContinuousClock.Instant?
 
@@ -44,7 +48,7 @@ package struct FinishWatch: Sendable, Equatable {
     /// The moment the limit runs out, once the finish was requested; nil before.
     package var deadline: ContinuousClock.Instant? {
         guard let finishRequested else { return nil }
-        return max(finishRequested, lastHeard ?? finishRequested) + timeout
+        return min(max(finishRequested, lastHeard ?? finishRequested) + timeout, finishRequested + ceiling)
     }
 
     /// What to do at `now`; nil before the finish was requested (no limit runs yet).

@@ -38,6 +38,19 @@ struct FinishWatchTests {
         #expect(watch.verdict(at: now + .seconds(10)) == .unanswered)
     }
 
+    @Test("a provider that keeps talking but never finishes is given up on at the ceiling, twelve quiet spells")
+    func ceiling() {
+        var watch = FinishWatch(timeout: .seconds(10))
+        watch.finishRequested(at: start)
+        var now = start
+        while now < start + .seconds(119) {
+            now += .seconds(1)
+            watch.heard(at: now)
+        }
+        #expect(watch.verdict(at: start + .seconds(119)) == .waiting(until: start + .seconds(120)))
+        #expect(watch.verdict(at: start + .seconds(120)) == .unanswered)
+    }
+
     @Test("a connection that never said anything is silent, not unanswered (its audio goes to a new one)")
     func silentConnection() {
         var watch = FinishWatch(timeout: .seconds(2))
