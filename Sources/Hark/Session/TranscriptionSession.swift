@@ -314,23 +314,39 @@ package struct TranscriptionSession: Sendable {
                     var decoder = adapter.makeDecoder()
                     if decoder.isReady { ready.signal() }
                     var messageNumber = 0
-                    for try await message in link.inbound {
-                        messageNumber += 1
-                        lastHeard.withLock { $0 = .now }
-                        let events = try decoder.decode(message)
-                        if decoder.isReady { ready.signal() }
-                        for event in events {
-                            let emittedFinal = Self.deliver(
+                    do {
+                        for try await message in link.inbound {
+                            messageNumber += 1
+                            lastHeard.withLock { $0 = .now }
+                            let events = try decoder.decode(message)
+                            if decoder.isReady { ready.signal() }
+                            for event in events {
+                                let emittedFinal = Self.deliver(
+                                    event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
+                                    replaying: generation > 0, emit: emit)
+                                if emittedFinal { PerformanceTrace.record("final_emitted", detail: messageNumber) }
+                                // A rotation that became due must not wait for the next chunk.
+                                if case .final = event, rotation.finalArrived() { backlog.wake() }
+                            }
+                            // A provider may end the session before hark asked it to (AssemblyAI's
+                            // Termination before its 3008 close at the session limit): read on, so
+                            // the close that follows says why, and the stream continues in a new session.
+                            if decoder.isFinished, finishing.value { return .finished }
+                        }
+                    } catch let failure as LinkFailure
+                        where finishing.value && adapter.endsSessionAfterFinish(failure)
+                    {
+                        // The provider's own way of ending a session it was asked to finish
+                        // (Deepgram Flux closes without a status code after CloseStream).
+                    }
+                    if finishing.value {
+                        // The close after the finish messages is the evidence that nothing more
+                        // comes: what the decoder still holds is final now (Flux's last Update).
+                        for event in decoder.eventsAtClose() {
+                            Self.deliver(
                                 event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
                                 replaying: generation > 0, emit: emit)
-                            if emittedFinal { PerformanceTrace.record("final_emitted", detail: messageNumber) }
-                            // A rotation that became due must not wait for the next chunk.
-                            if case .final = event, rotation.finalArrived() { backlog.wake() }
                         }
-                        // A provider may end the session before hark asked it to (AssemblyAI's
-                        // Termination before its 3008 close at the session limit): read on, so
-                        // the close that follows says why, and the stream continues in a new session.
-                        if decoder.isFinished, finishing.value { return .finished }
                     }
                     return .closedByProvider
                 }
