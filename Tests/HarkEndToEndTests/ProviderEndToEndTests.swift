@@ -152,6 +152,30 @@ struct ProviderEndToEndTests {
         #expect(fixture.fake.recorded("audio.bin").count == 4 * 24000 * 2)
     }
 
+    @Test("OpenAI: --keyterm reaches the session as keywords on gpt-live-transcribe, and is refused where a model has none")
+    func openAIKeywords() throws {
+        let fixture = try Fixture("openai.py", keyVariable: "OPENAI_API_KEY")
+        defer { fixture.fake.stop() }
+        // Only what reached the fake is checked: how the run ends depends on turn handling, not keywords.
+        _ = try fixture.hark("openai", ["--speed", "max", "--keyterm", "hark", "--keyterm", "ALSA", fixture.wavPath])
+        let texts = fixture.fake.recordedEvents().filter { $0["event"] as? String == "text" }
+            .compactMap { $0["text"] as? String }
+        let update = try #require(texts.first { $0.contains("session.update") }, "\(texts.prefix(3))")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(update.utf8)) as? [String: Any])
+        let session = object["session"] as? [String: Any]
+        let audio = session?["audio"] as? [String: Any]
+        let input = audio?["input"] as? [String: Any]
+        let transcription = input?["transcription"] as? [String: Any]
+        #expect(transcription?["keywords"] as? [String] == ["hark", "ALSA"], "\(update)")
+
+        let other = try Fixture("openai.py", keyVariable: "OPENAI_API_KEY")
+        defer { other.fake.stop() }
+        let refused = try other.hark("openai", ["--model", "gpt-4o-transcribe", "--keyterm", "hark", other.wavPath])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("gpt-live-transcribe"), "\(refused.stderr)")
+        #expect(other.fake.recordedEvents().isEmpty)
+    }
+
     @Test("OpenAI: stdin with JSON Lines")
     func openAIStdin() throws {
         let fixture = try Fixture("openai.py", keyVariable: "OPENAI_API_KEY")
