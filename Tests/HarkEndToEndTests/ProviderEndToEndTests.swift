@@ -73,7 +73,8 @@ struct ProviderEndToEndTests {
         let result = try fixture.hark("assemblyai", ["--speed", "max", fixture.wavPath])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutLines == Self.expected, "\(result.stderr)")
-        #expect(result.stderr.components(separatedBy: "--speed max streams at real time").count == 2, "\(result.stderr)")
+        #expect(
+            result.stderr.components(separatedBy: "--speed max streams at real time").count == 2, "\(result.stderr)")
         #expect(fixture.fake.recorded("audio.bin") == fixture.pcm)
     }
 
@@ -119,8 +120,11 @@ struct ProviderEndToEndTests {
         let fixture = try Fixture("assemblyai.py", keyVariable: "ASSEMBLYAI_API_KEY")
         defer { fixture.fake.stop() }
         let result = try fixture.hark(
-            "assemblyai", ["--model", "universal-3-6-pro", "--param", "prompt=a meeting", "--param", "mode=balanced",
-                "--keyterm", "hark", fixture.wavPath])
+            "assemblyai",
+            [
+                "--model", "universal-3-6-pro", "--param", "prompt=a meeting", "--param", "mode=balanced",
+                "--keyterm", "hark", fixture.wavPath,
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutLines == Self.expected, "\(result.stderr)")
         let opened = try #require(fixture.fake.recordedEvents().first { $0["event"] as? String == "opened" })
@@ -152,7 +156,9 @@ struct ProviderEndToEndTests {
         #expect(fixture.fake.recorded("audio.bin").count == 4 * 24000 * 2)
     }
 
-    @Test("OpenAI: --keyterm reaches the session as keywords on gpt-live-transcribe, and is refused where a model has none")
+    @Test(
+        "OpenAI: --keyterm reaches the session as keywords on gpt-live-transcribe, and is refused where a model has none"
+    )
     func openAIKeywords() throws {
         let fixture = try Fixture("openai.py", keyVariable: "OPENAI_API_KEY")
         defer { fixture.fake.stop() }

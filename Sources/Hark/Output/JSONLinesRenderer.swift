@@ -69,7 +69,8 @@ package struct JSONLinesRenderer: TranscriptRenderer {
         if let channel = segment.channel { object.add("channel", integer: channel) }
         if let confidence = segment.confidence { object.add("confidence", number: confidence) }
         if !segment.languages.isEmpty {
-            object.add("languages", raw: "[" + segment.languages.map(JSONObjectWriter.quoted).joined(separator: ",") + "]")
+            object.add(
+                "languages", raw: "[" + segment.languages.map(JSONObjectWriter.quoted).joined(separator: ",") + "]")
         }
         if let provider { object.add("provider", string: provider) }
         var words = "["

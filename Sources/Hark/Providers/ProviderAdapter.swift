@@ -91,6 +91,7 @@ package struct ProviderOptions: Sendable, Equatable {
     /// Provider-specific settings from the configuration file (`region`, `project`, model paths…).
     package var settings: [String: String]
     /// `--keyterm` and the configuration's `keyterms`: words and phrases to favour, in order.
+    ///
     /// An adapter sends them in its provider's form, or refuses them with the reason where the
     /// provider or model has no such thing.
     package var keyterms: [String]

@@ -11,7 +11,8 @@ enum FluxFixtures {
         wordTimes: Bool = false
     ) -> String {
         let words = transcript.split(separator: " ").enumerated().map { index, word in
-            let times = wordTimes ? #","start":\#(start + Double(index) * 0.3),"end":\#(start + Double(index + 1) * 0.3)"# : ""
+            let times =
+                wordTimes ? #","start":\#(start + Double(index) * 0.3),"end":\#(start + Double(index + 1) * 0.3)"# : ""
             return #"{"word":"\#(word)","confidence":0.97\#(times)}"#
         }
         var json =
@@ -51,7 +52,10 @@ struct DeepgramFluxDecoderTests {
         #expect(finals.first?.start == 0.5)
         #expect(finals.first?.end == 2.6)
         #expect(finals.first?.words.isEmpty == true)
-        #expect(AdapterFixtures.interims(events).map(\.text) == ["Hello", "Hello there.", "Hello there.", "Hello there, you."])
+        #expect(
+            AdapterFixtures.interims(events).map(\.text) == [
+                "Hello", "Hello there.", "Hello there.", "Hello there, you.",
+            ])
         #expect(events.contains(.utteranceEnd(at: 2.6)))
         #expect(decoder.isFinished == false)
     }
@@ -60,7 +64,8 @@ struct DeepgramFluxDecoderTests {
     func wordTimes() throws {
         var decoder = DeepgramFluxDecoder()
         let events = try AdapterFixtures.decodeAll(
-            &decoder, [FluxFixtures.turnInfo("EndOfTurn", turn: 0, start: 1, end: 2, transcript: "a b", wordTimes: true)])
+            &decoder,
+            [FluxFixtures.turnInfo("EndOfTurn", turn: 0, start: 1, end: 2, transcript: "a b", wordTimes: true)])
         let final = try #require(AdapterFixtures.finals(events).first)
         #expect(final.words.map(\.start) == [1.0, 1.3])
         #expect(final.start == 1.0)
@@ -75,7 +80,8 @@ struct DeepgramFluxDecoderTests {
             [
                 FluxFixtures.turnInfo("EndOfTurn", turn: 0, start: 0.5, end: 2.2, transcript: "First."),
                 FluxFixtures.turnInfo("StartOfTurn", turn: 1, start: 2.6, end: 2.6, transcript: ""),
-                FluxFixtures.turnInfo("Update", turn: 1, start: 2.6, end: 3.4, transcript: "The last words", languages: ["en", "es"]),
+                FluxFixtures.turnInfo(
+                    "Update", turn: 1, start: 2.6, end: 3.4, transcript: "The last words", languages: ["en", "es"]),
             ])
         let atClose = decoder.eventsAtClose()
         let final = try #require(AdapterFixtures.finals(atClose).first)
@@ -91,7 +97,9 @@ struct DeepgramFluxDecoderTests {
         var decoder = DeepgramFluxDecoder()
         let error = AdapterFixtures.providerError {
             _ = try decoder.decode(
-                .text(#"{"type":"Error","sequence_id":4,"code":"INTERNAL_SERVER_ERROR","description":"Something broke."}"#))
+                .text(
+                    #"{"type":"Error","sequence_id":4,"code":"INTERNAL_SERVER_ERROR","description":"Something broke."}"#
+                ))
         }
         #expect(error.map(AdapterFixtures.ErrorKind.init) == .serverError)
         #expect(error?.description.contains("Something broke.") == true)
@@ -225,7 +233,8 @@ struct DeepgramKeytermTests {
         #expect(url.contains("language_hint=en&language_hint=es"))
         let error = AdapterFixtures.providerError {
             _ = try DeepgramAdapter(
-                options: ProviderOptions(credential: "k", parameters: [ProviderParameter(key: "language_hint", value: "es")]))
+                options: ProviderOptions(
+                    credential: "k", parameters: [ProviderParameter(key: "language_hint", value: "es")]))
         }
         #expect(error?.description.contains("--language multi") == true)
         var decoder = DeepgramTranscriptDecoder()

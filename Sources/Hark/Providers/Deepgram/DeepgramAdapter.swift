@@ -23,7 +23,8 @@ package struct DeepgramAdapter: ProviderAdapter {
     package static let descriptor = ProviderDescriptor(
         name: "deepgram",
         displayName: "Deepgram",
-        summary: "Deepgram Nova-3 (/v1/listen) and Flux (--model flux-general-en|flux-general-multi, /v2/listen) over WebSocket",
+        summary:
+            "Deepgram Nova-3 (/v1/listen) and Flux (--model flux-general-en|flux-general-multi, /v2/listen) over WebSocket",
         credentialVariables: ["DEEPGRAM_API_KEY"],
         defaultEndpoint: "wss://api.deepgram.com",
         defaultModel: "nova-3",
@@ -220,6 +221,7 @@ package struct DeepgramAdapter: ProviderAdapter {
     }
 
     /// Nova: `Finalize` then `CloseStream` (A3), finished by the `Metadata` that follows.
+    ///
     /// Flux: `CloseStream` only (it has no Finalize), finished by the close that follows.
     package func finishMessages() -> [WireMessage] {
         if isFlux { return [.text(DeepgramFlux.ControlMessage.closeStream)] }

@@ -67,7 +67,8 @@ struct DeepgramFluxDecoder: TranscriptDecoder {
             throw ProviderError.protocolError(
                 provider: name,
                 hint: "a Flux \(envelope.type ?? "untyped") message hark cannot read "
-                    + "(\(DeepgramTranscriptDecoder.describe(error))); hark may need updating for a change in Deepgram's API")
+                    + "(\(DeepgramTranscriptDecoder.describe(error))); hark may need updating for a change in Deepgram's API"
+            )
         }
     }
 
@@ -121,7 +122,8 @@ struct DeepgramFluxDecoder: TranscriptDecoder {
                 TranscriptWord(text: $0.word, start: $0.start ?? 0, end: $0.end ?? 0, confidence: $0.confidence)
             }
         }
-        var text = String((info.transcript ?? "").drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        var text = String(
+            (info.transcript ?? "").drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         if text.isEmpty { text = flux.map(\.word).joined(separator: " ") }
         let start = info.audioWindowStart ?? words.first?.start ?? 0
         let end = max(info.audioWindowEnd ?? words.last?.end ?? start, start)

@@ -171,9 +171,11 @@ package enum GoogleSpeech {
         }
     }
 
-    /// `SpeechAdaptation` with inline phrase sets only (field numbers from Google's v2
-    /// cloud_speech.proto: phrase_sets 1; AdaptationPhraseSet.inline_phrase_set 2;
-    /// PhraseSet.phrases 3; Phrase.value 1). Boosts are left at Google's default.
+    /// `SpeechAdaptation` with inline phrase sets only; boosts are left at Google's default.
+    ///
+    /// Field numbers from Google's v2 cloud_speech.proto (googleapis/google-cloud-python,
+    /// speech_v2 types): phrase_sets 1; AdaptationPhraseSet.inline_phrase_set 2;
+    /// PhraseSet.phrases 3; Phrase.value 1.
     package struct SpeechAdaptation: Sendable, Equatable, ProtobufEncodable {
         /// Each inline phrase set's phrases.
         package var inlinePhraseSets: [[String]]
