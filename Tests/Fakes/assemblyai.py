@@ -8,6 +8,9 @@ Follows shared/protocols/deepgram-assemblyai.md Part B and its B9 checklist:
 * Query: `speech_model` (required, known models), `sample_rate` (positive int), `encoding`
   (pcm_s16le | pcm_mulaw), `format_turns`, `min_turn_silence`, `max_turn_silence`,
   `keyterms_prompt` / `language_codes` (JSON arrays), `inactivity_timeout` (5-3600 s).
+  More than 100 `keyterms_prompt` terms is refused like any invalid message (3006); the real
+  wording is unverified. With `language_detection=true`, every ended turn carries
+  `language_code` "en" and `language_confidence` (the fake detects nothing).
   Invalid -> Error + close 3006.
 * `Begin {id, expires_at}` first. Binary frames are audio; each must hold 50-1000 ms
   (else Error + close 3007 "Input duration violation: <n> ms. Expected between 50 and 1000 ms");
@@ -165,6 +168,7 @@ class Session:
         self.audio_bytes = 0
         self.bytes_per_second = 32000
         self.format_turns = False
+        self.language_detection = False
         self.min_silence = 0.4
         self.u3 = False
         self.turn_order = 0
@@ -241,6 +245,10 @@ class Session:
         for key in ("format_turns", "language_detection", "speaker_labels"):
             if key in q and q[key] not in ("true", "false"):
                 return f"Invalid Message: {key} must be true or false"
+        keyterms = json.loads(q["keyterms_prompt"]) if "keyterms_prompt" in q else []
+        if len(keyterms) > 100:
+            return "Invalid Message: keyterms_prompt accepts at most 100 terms"
+        self.language_detection = q.get("language_detection") == "true"
         self.format_turns = q.get("format_turns") == "true"
         # The U3 family always formats its finals (one end_of_turn message) and waits less.
         self.u3 = model.startswith(("u3", "universal-3"))
@@ -274,7 +282,7 @@ class Session:
         else:
             listed = [self.word(w, True) for w in words] + ([self.word(tail, False)] if tail else [])
             transcript = " ".join(unformatted(w["text"]) for w in words)
-        return {
+        message = {
             "turn_order": self.turn_order,
             "turn_is_formatted": formatted,
             "end_of_turn": end_of_turn,
@@ -284,6 +292,11 @@ class Session:
             "utterance": transcript if end_of_turn and not formatted else "",
             "type": "Turn",
         }
+        if self.language_detection and end_of_turn:
+            # language_detection=true: each ended turn names its language (multilingual/U3).
+            message["language_code"] = "en"
+            message["language_confidence"] = 0.97
+        return message
 
     async def end_turn(self, words):
         if words and self.u3:

@@ -88,6 +88,11 @@ Deviations from the real service (deliberate or unknown):
 - The DATA-0000 close reason text and the Retry-After header on 429 are not confirmed; NET-0000
   for close-1011-after is an injected fault, not a timeout.
 - Script times are per connection (a reconnect restarts at 0, as Deepgram's timestamps do).
+- `language=multi` (Nova-3): results with words carry `languages` and each word `language`,
+  always the first `language_hint` (else "en"): the fake detects nothing. `language_hint`
+  without `language=multi` is accepted (the real answer is unverified). Keyterms are recorded
+  (in the `open` event's query) but change nothing; the 500-token limit is not enforced at
+  the upgrade (the real one is checked by hark before connecting).
 """
 
 import asyncio
@@ -377,6 +382,10 @@ class Stream:
         self.interim_results = params.get("interim_results") == "true"
         self.vad_events = params.get("vad_events") == "true"
         self.punctuate = params.get("punctuate") == "true" or params.get("smart_format") == "true"
+        # language=multi (Nova-3, 2026-10-23): results name their languages, words their language;
+        # the fake "detects" the first language_hint, else en.
+        hints = [value for key, value in pairs if key == "language_hint"]
+        self.multi_language = (hints[0] if hints else "en") if params.get("language") == "multi" else None
         self.diarize = params.get("diarize") == "true" or "diarize_model" in params
         self.utterance_end = int(params["utterance_end_ms"]) / 1000 if "utterance_end_ms" in params else None
         endpointing = params.get("endpointing", "10")
@@ -515,13 +524,18 @@ class Stream:
                 entry["punctuated_word"] = w.punctuated
             if self.diarize:
                 entry["speaker"] = w.speaker or 0
+            if self.multi_language:
+                entry["language"] = self.multi_language
             entries.append(entry)
         return {
             "type": "Results", "channel_index": [0, self.channels], "duration": round(end - start, 4),
             "start": round(start, 4), "is_final": is_final, "speech_final": speech_final,
             "from_finalize": from_finalize,
             "channel": {"alternatives": [
-                {"transcript": text, "confidence": 0.99 if words else 0.0, "words": entries}
+                dict(
+                    {"transcript": text, "confidence": 0.99 if words else 0.0, "words": entries},
+                    **({"languages": [self.multi_language]} if self.multi_language and words else {}),
+                )
             ]},
             "metadata": {
                 "request_id": self.request_id, "model_uuid": MODEL_UUID,

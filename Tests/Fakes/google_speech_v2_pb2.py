@@ -20,7 +20,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='google_speech_v2.proto',
   package='google.cloud.speech.v2',
   syntax='proto3',
-  serialized_pb=_b('\n\x16google_speech_v2.proto\x12\x16google.cloud.speech.v2\x1a\x1egoogle/protobuf/duration.proto\"\xa5\x01\n\x19StreamingRecognizeRequest\x12\x12\n\nrecognizer\x18\x03 \x01(\t\x12N\n\x10streaming_config\x18\x06 \x01(\x0b\x32\x32.google.cloud.speech.v2.StreamingRecognitionConfigH\x00\x12\x0f\n\x05\x61udio\x18\x05 \x01(\x0cH\x00\x42\x13\n\x11streaming_request\"\xa9\x01\n\x1aStreamingRecognitionConfig\x12\x39\n\x06\x63onfig\x18\x01 \x01(\x0b\x32).google.cloud.speech.v2.RecognitionConfig\x12P\n\x12streaming_features\x18\x02 \x01(\x0b\x32\x34.google.cloud.speech.v2.StreamingRecognitionFeatures\"\xf4\x04\n\x1cStreamingRecognitionFeatures\x12$\n\x1c\x65nable_voice_activity_events\x18\x01 \x01(\x08\x12\x17\n\x0finterim_results\x18\x02 \x01(\x08\x12i\n\x16voice_activity_timeout\x18\x03 \x01(\x0b\x32I.google.cloud.speech.v2.StreamingRecognitionFeatures.VoiceActivityTimeout\x12l\n\x17\x65ndpointing_sensitivity\x18\x08 \x01(\x0e\x32K.google.cloud.speech.v2.StreamingRecognitionFeatures.EndpointingSensitivity\x1a\x86\x01\n\x14VoiceActivityTimeout\x12\x37\n\x14speech_start_timeout\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x35\n\x12speech_end_timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xb2\x01\n\x16\x45ndpointingSensitivity\x12\'\n#ENDPOINTING_SENSITIVITY_UNSPECIFIED\x10\x00\x12$\n ENDPOINTING_SENSITIVITY_STANDARD\x10\x01\x12&\n\"ENDPOINTING_SENSITIVITY_SUPERSHORT\x10\x02\x12!\n\x1d\x45NDPOINTING_SENSITIVITY_SHORT\x10\x03\"\xb2\x02\n\x11RecognitionConfig\x12P\n\x14\x61uto_decoding_config\x18\x07 \x01(\x0b\x32\x30.google.cloud.speech.v2.AutoDetectDecodingConfigH\x00\x12R\n\x18\x65xplicit_decoding_config\x18\x08 \x01(\x0b\x32..google.cloud.speech.v2.ExplicitDecodingConfigH\x00\x12\r\n\x05model\x18\t \x01(\t\x12\x16\n\x0elanguage_codes\x18\n \x03(\t\x12=\n\x08\x66\x65\x61tures\x18\x02 \x01(\x0b\x32+.google.cloud.speech.v2.RecognitionFeaturesB\x11\n\x0f\x64\x65\x63oding_config\"\x1a\n\x18\x41utoDetectDecodingConfig\"\xe1\x02\n\x16\x45xplicitDecodingConfig\x12N\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32<.google.cloud.speech.v2.ExplicitDecodingConfig.AudioEncoding\x12\x19\n\x11sample_rate_hertz\x18\x02 \x01(\x05\x12\x1b\n\x13\x61udio_channel_count\x18\x03 \x01(\x05\"\xbe\x01\n\rAudioEncoding\x12\x1e\n\x1a\x41UDIO_ENCODING_UNSPECIFIED\x10\x00\x12\x0c\n\x08LINEAR16\x10\x01\x12\t\n\x05MULAW\x10\x02\x12\x08\n\x04\x41LAW\x10\x03\x12\x07\n\x03\x41MR\x10\x04\x12\n\n\x06\x41MR_WB\x10\x05\x12\x08\n\x04\x46LAC\x10\x06\x12\x07\n\x03MP3\x10\x07\x12\x0c\n\x08OGG_OPUS\x10\x08\x12\r\n\tWEBM_OPUS\x10\t\x12\x0b\n\x07MP4_AAC\x10\n\x12\x0b\n\x07M4A_AAC\x10\x0b\x12\x0b\n\x07MOV_AAC\x10\x0c\"\xc0\x02\n\x13RecognitionFeatures\x12\x18\n\x10profanity_filter\x18\x01 \x01(\x08\x12 \n\x18\x65nable_word_time_offsets\x18\x02 \x01(\x08\x12\x1e\n\x16\x65nable_word_confidence\x18\x03 \x01(\x08\x12$\n\x1c\x65nable_automatic_punctuation\x18\x04 \x01(\x08\x12!\n\x19\x65nable_spoken_punctuation\x18\x0e \x01(\x08\x12\x1c\n\x14\x65nable_spoken_emojis\x18\x0f \x01(\x08\x12L\n\x12\x64iarization_config\x18\t \x01(\x0b\x32\x30.google.cloud.speech.v2.SpeakerDiarizationConfig\x12\x18\n\x10max_alternatives\x18\x10 \x01(\x05\"P\n\x18SpeakerDiarizationConfig\x12\x19\n\x11min_speaker_count\x18\x02 \x01(\x05\x12\x19\n\x11max_speaker_count\x18\x03 \x01(\x05\"\xc7\x03\n\x1aStreamingRecognizeResponse\x12\x43\n\x07results\x18\x06 \x03(\x0b\x32\x32.google.cloud.speech.v2.StreamingRecognitionResult\x12]\n\x11speech_event_type\x18\x03 \x01(\x0e\x32\x42.google.cloud.speech.v2.StreamingRecognizeResponse.SpeechEventType\x12\x36\n\x13speech_event_offset\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x45\n\x08metadata\x18\x05 \x01(\x0b\x32\x33.google.cloud.speech.v2.RecognitionResponseMetadata\"\x85\x01\n\x0fSpeechEventType\x12!\n\x1dSPEECH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45ND_OF_SINGLE_UTTERANCE\x10\x01\x12\x19\n\x15SPEECH_ACTIVITY_BEGIN\x10\x02\x12\x17\n\x13SPEECH_ACTIVITY_END\x10\x03\"\xef\x01\n\x1aStreamingRecognitionResult\x12J\n\x0c\x61lternatives\x18\x01 \x03(\x0b\x32\x34.google.cloud.speech.v2.SpeechRecognitionAlternative\x12\x10\n\x08is_final\x18\x02 \x01(\x08\x12\x11\n\tstability\x18\x03 \x01(\x02\x12\x34\n\x11result_end_offset\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0b\x63hannel_tag\x18\x05 \x01(\x05\x12\x15\n\rlanguage_code\x18\x06 \x01(\t\"w\n\x1cSpeechRecognitionAlternative\x12\x12\n\ntranscript\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12/\n\x05words\x18\x03 \x03(\x0b\x32 .google.cloud.speech.v2.WordInfo\"\xa3\x01\n\x08WordInfo\x12/\n\x0cstart_offset\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nend_offset\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04word\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12\x15\n\rspeaker_label\x18\x06 \x01(\t\"k\n\x1bRecognitionResponseMetadata\x12\x38\n\x15total_billed_duration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nrequest_id\x18\t \x01(\tb\x06proto3')
+  serialized_pb=_b('\n\x16google_speech_v2.proto\x12\x16google.cloud.speech.v2\x1a\x1egoogle/protobuf/duration.proto\"\xa5\x01\n\x19StreamingRecognizeRequest\x12\x12\n\nrecognizer\x18\x03 \x01(\t\x12N\n\x10streaming_config\x18\x06 \x01(\x0b\x32\x32.google.cloud.speech.v2.StreamingRecognitionConfigH\x00\x12\x0f\n\x05\x61udio\x18\x05 \x01(\x0cH\x00\x42\x13\n\x11streaming_request\"\xa9\x01\n\x1aStreamingRecognitionConfig\x12\x39\n\x06\x63onfig\x18\x01 \x01(\x0b\x32).google.cloud.speech.v2.RecognitionConfig\x12P\n\x12streaming_features\x18\x02 \x01(\x0b\x32\x34.google.cloud.speech.v2.StreamingRecognitionFeatures\"\xf4\x04\n\x1cStreamingRecognitionFeatures\x12$\n\x1c\x65nable_voice_activity_events\x18\x01 \x01(\x08\x12\x17\n\x0finterim_results\x18\x02 \x01(\x08\x12i\n\x16voice_activity_timeout\x18\x03 \x01(\x0b\x32I.google.cloud.speech.v2.StreamingRecognitionFeatures.VoiceActivityTimeout\x12l\n\x17\x65ndpointing_sensitivity\x18\x08 \x01(\x0e\x32K.google.cloud.speech.v2.StreamingRecognitionFeatures.EndpointingSensitivity\x1a\x86\x01\n\x14VoiceActivityTimeout\x12\x37\n\x14speech_start_timeout\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x35\n\x12speech_end_timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xb2\x01\n\x16\x45ndpointingSensitivity\x12\'\n#ENDPOINTING_SENSITIVITY_UNSPECIFIED\x10\x00\x12$\n ENDPOINTING_SENSITIVITY_STANDARD\x10\x01\x12&\n\"ENDPOINTING_SENSITIVITY_SUPERSHORT\x10\x02\x12!\n\x1d\x45NDPOINTING_SENSITIVITY_SHORT\x10\x03\"\xf0\x02\n\x11RecognitionConfig\x12P\n\x14\x61uto_decoding_config\x18\x07 \x01(\x0b\x32\x30.google.cloud.speech.v2.AutoDetectDecodingConfigH\x00\x12R\n\x18\x65xplicit_decoding_config\x18\x08 \x01(\x0b\x32..google.cloud.speech.v2.ExplicitDecodingConfigH\x00\x12\r\n\x05model\x18\t \x01(\t\x12\x16\n\x0elanguage_codes\x18\n \x03(\t\x12=\n\x08\x66\x65\x61tures\x18\x02 \x01(\x0b\x32+.google.cloud.speech.v2.RecognitionFeatures\x12<\n\nadaptation\x18\x06 \x01(\x0b\x32(.google.cloud.speech.v2.SpeechAdaptationB\x11\n\x0f\x64\x65\x63oding_config\"\xdb\x01\n\x10SpeechAdaptation\x12Q\n\x0bphrase_sets\x18\x01 \x03(\x0b\x32<.google.cloud.speech.v2.SpeechAdaptation.AdaptationPhraseSet\x1at\n\x13\x41\x64\x61ptationPhraseSet\x12\x14\n\nphrase_set\x18\x01 \x01(\tH\x00\x12>\n\x11inline_phrase_set\x18\x02 \x01(\x0b\x32!.google.cloud.speech.v2.PhraseSetH\x00\x42\x07\n\x05value\"}\n\tPhraseSet\x12\x39\n\x07phrases\x18\x03 \x03(\x0b\x32(.google.cloud.speech.v2.PhraseSet.Phrase\x12\r\n\x05\x62oost\x18\x04 \x01(\x02\x1a&\n\x06Phrase\x12\r\n\x05value\x18\x01 \x01(\t\x12\r\n\x05\x62oost\x18\x02 \x01(\x02\"\x1a\n\x18\x41utoDetectDecodingConfig\"\xe1\x02\n\x16\x45xplicitDecodingConfig\x12N\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32<.google.cloud.speech.v2.ExplicitDecodingConfig.AudioEncoding\x12\x19\n\x11sample_rate_hertz\x18\x02 \x01(\x05\x12\x1b\n\x13\x61udio_channel_count\x18\x03 \x01(\x05\"\xbe\x01\n\rAudioEncoding\x12\x1e\n\x1a\x41UDIO_ENCODING_UNSPECIFIED\x10\x00\x12\x0c\n\x08LINEAR16\x10\x01\x12\t\n\x05MULAW\x10\x02\x12\x08\n\x04\x41LAW\x10\x03\x12\x07\n\x03\x41MR\x10\x04\x12\n\n\x06\x41MR_WB\x10\x05\x12\x08\n\x04\x46LAC\x10\x06\x12\x07\n\x03MP3\x10\x07\x12\x0c\n\x08OGG_OPUS\x10\x08\x12\r\n\tWEBM_OPUS\x10\t\x12\x0b\n\x07MP4_AAC\x10\n\x12\x0b\n\x07M4A_AAC\x10\x0b\x12\x0b\n\x07MOV_AAC\x10\x0c\"\xc0\x02\n\x13RecognitionFeatures\x12\x18\n\x10profanity_filter\x18\x01 \x01(\x08\x12 \n\x18\x65nable_word_time_offsets\x18\x02 \x01(\x08\x12\x1e\n\x16\x65nable_word_confidence\x18\x03 \x01(\x08\x12$\n\x1c\x65nable_automatic_punctuation\x18\x04 \x01(\x08\x12!\n\x19\x65nable_spoken_punctuation\x18\x0e \x01(\x08\x12\x1c\n\x14\x65nable_spoken_emojis\x18\x0f \x01(\x08\x12L\n\x12\x64iarization_config\x18\t \x01(\x0b\x32\x30.google.cloud.speech.v2.SpeakerDiarizationConfig\x12\x18\n\x10max_alternatives\x18\x10 \x01(\x05\"P\n\x18SpeakerDiarizationConfig\x12\x19\n\x11min_speaker_count\x18\x02 \x01(\x05\x12\x19\n\x11max_speaker_count\x18\x03 \x01(\x05\"\xc7\x03\n\x1aStreamingRecognizeResponse\x12\x43\n\x07results\x18\x06 \x03(\x0b\x32\x32.google.cloud.speech.v2.StreamingRecognitionResult\x12]\n\x11speech_event_type\x18\x03 \x01(\x0e\x32\x42.google.cloud.speech.v2.StreamingRecognizeResponse.SpeechEventType\x12\x36\n\x13speech_event_offset\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x45\n\x08metadata\x18\x05 \x01(\x0b\x32\x33.google.cloud.speech.v2.RecognitionResponseMetadata\"\x85\x01\n\x0fSpeechEventType\x12!\n\x1dSPEECH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45ND_OF_SINGLE_UTTERANCE\x10\x01\x12\x19\n\x15SPEECH_ACTIVITY_BEGIN\x10\x02\x12\x17\n\x13SPEECH_ACTIVITY_END\x10\x03\"\xef\x01\n\x1aStreamingRecognitionResult\x12J\n\x0c\x61lternatives\x18\x01 \x03(\x0b\x32\x34.google.cloud.speech.v2.SpeechRecognitionAlternative\x12\x10\n\x08is_final\x18\x02 \x01(\x08\x12\x11\n\tstability\x18\x03 \x01(\x02\x12\x34\n\x11result_end_offset\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0b\x63hannel_tag\x18\x05 \x01(\x05\x12\x15\n\rlanguage_code\x18\x06 \x01(\t\"w\n\x1cSpeechRecognitionAlternative\x12\x12\n\ntranscript\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12/\n\x05words\x18\x03 \x03(\x0b\x32 .google.cloud.speech.v2.WordInfo\"\xa3\x01\n\x08WordInfo\x12/\n\x0cstart_offset\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nend_offset\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04word\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12\x15\n\rspeaker_label\x18\x06 \x01(\t\"k\n\x1bRecognitionResponseMetadata\x12\x38\n\x15total_billed_duration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nrequest_id\x18\t \x01(\tb\x06proto3')
   ,
   dependencies=[google_dot_protobuf_dot_duration__pb2.DESCRIPTOR,])
 
@@ -117,8 +117,8 @@ _EXPLICITDECODINGCONFIG_AUDIOENCODING = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=1554,
-  serialized_end=1744,
+  serialized_start=1965,
+  serialized_end=2155,
 )
 _sym_db.RegisterEnumDescriptor(_EXPLICITDECODINGCONFIG_AUDIOENCODING)
 
@@ -147,8 +147,8 @@ _STREAMINGRECOGNIZERESPONSE_SPEECHEVENTTYPE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2474,
-  serialized_end=2607,
+  serialized_start=2885,
+  serialized_end=3018,
 )
 _sym_db.RegisterEnumDescriptor(_STREAMINGRECOGNIZERESPONSE_SPEECHEVENTTYPE)
 
@@ -371,6 +371,13 @@ _RECOGNITIONCONFIG = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='adaptation', full_name='google.cloud.speech.v2.RecognitionConfig.adaptation', index=5,
+      number=6, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -387,7 +394,153 @@ _RECOGNITIONCONFIG = _descriptor.Descriptor(
       index=0, containing_type=None, fields=[]),
   ],
   serialized_start=1054,
-  serialized_end=1360,
+  serialized_end=1422,
+)
+
+
+_SPEECHADAPTATION_ADAPTATIONPHRASESET = _descriptor.Descriptor(
+  name='AdaptationPhraseSet',
+  full_name='google.cloud.speech.v2.SpeechAdaptation.AdaptationPhraseSet',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='phrase_set', full_name='google.cloud.speech.v2.SpeechAdaptation.AdaptationPhraseSet.phrase_set', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='inline_phrase_set', full_name='google.cloud.speech.v2.SpeechAdaptation.AdaptationPhraseSet.inline_phrase_set', index=1,
+      number=2, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+    _descriptor.OneofDescriptor(
+      name='value', full_name='google.cloud.speech.v2.SpeechAdaptation.AdaptationPhraseSet.value',
+      index=0, containing_type=None, fields=[]),
+  ],
+  serialized_start=1528,
+  serialized_end=1644,
+)
+
+_SPEECHADAPTATION = _descriptor.Descriptor(
+  name='SpeechAdaptation',
+  full_name='google.cloud.speech.v2.SpeechAdaptation',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='phrase_sets', full_name='google.cloud.speech.v2.SpeechAdaptation.phrase_sets', index=0,
+      number=1, type=11, cpp_type=10, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[_SPEECHADAPTATION_ADAPTATIONPHRASESET, ],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=1425,
+  serialized_end=1644,
+)
+
+
+_PHRASESET_PHRASE = _descriptor.Descriptor(
+  name='Phrase',
+  full_name='google.cloud.speech.v2.PhraseSet.Phrase',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='value', full_name='google.cloud.speech.v2.PhraseSet.Phrase.value', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='boost', full_name='google.cloud.speech.v2.PhraseSet.Phrase.boost', index=1,
+      number=2, type=2, cpp_type=6, label=1,
+      has_default_value=False, default_value=float(0),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=1733,
+  serialized_end=1771,
+)
+
+_PHRASESET = _descriptor.Descriptor(
+  name='PhraseSet',
+  full_name='google.cloud.speech.v2.PhraseSet',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='phrases', full_name='google.cloud.speech.v2.PhraseSet.phrases', index=0,
+      number=3, type=11, cpp_type=10, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='boost', full_name='google.cloud.speech.v2.PhraseSet.boost', index=1,
+      number=4, type=2, cpp_type=6, label=1,
+      has_default_value=False, default_value=float(0),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[_PHRASESET_PHRASE, ],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=1646,
+  serialized_end=1771,
 )
 
 
@@ -410,8 +563,8 @@ _AUTODETECTDECODINGCONFIG = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1362,
-  serialized_end=1388,
+  serialized_start=1773,
+  serialized_end=1799,
 )
 
 
@@ -456,8 +609,8 @@ _EXPLICITDECODINGCONFIG = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1391,
-  serialized_end=1744,
+  serialized_start=1802,
+  serialized_end=2155,
 )
 
 
@@ -536,8 +689,8 @@ _RECOGNITIONFEATURES = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1747,
-  serialized_end=2067,
+  serialized_start=2158,
+  serialized_end=2478,
 )
 
 
@@ -574,8 +727,8 @@ _SPEAKERDIARIZATIONCONFIG = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2069,
-  serialized_end=2149,
+  serialized_start=2480,
+  serialized_end=2560,
 )
 
 
@@ -627,8 +780,8 @@ _STREAMINGRECOGNIZERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2152,
-  serialized_end=2607,
+  serialized_start=2563,
+  serialized_end=3018,
 )
 
 
@@ -693,8 +846,8 @@ _STREAMINGRECOGNITIONRESULT = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2610,
-  serialized_end=2849,
+  serialized_start=3021,
+  serialized_end=3260,
 )
 
 
@@ -738,8 +891,8 @@ _SPEECHRECOGNITIONALTERNATIVE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2851,
-  serialized_end=2970,
+  serialized_start=3262,
+  serialized_end=3381,
 )
 
 
@@ -797,8 +950,8 @@ _WORDINFO = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2973,
-  serialized_end=3136,
+  serialized_start=3384,
+  serialized_end=3547,
 )
 
 
@@ -835,8 +988,8 @@ _RECOGNITIONRESPONSEMETADATA = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3138,
-  serialized_end=3245,
+  serialized_start=3549,
+  serialized_end=3656,
 )
 
 _STREAMINGRECOGNIZEREQUEST.fields_by_name['streaming_config'].message_type = _STREAMINGRECOGNITIONCONFIG
@@ -857,12 +1010,24 @@ _STREAMINGRECOGNITIONFEATURES_ENDPOINTINGSENSITIVITY.containing_type = _STREAMIN
 _RECOGNITIONCONFIG.fields_by_name['auto_decoding_config'].message_type = _AUTODETECTDECODINGCONFIG
 _RECOGNITIONCONFIG.fields_by_name['explicit_decoding_config'].message_type = _EXPLICITDECODINGCONFIG
 _RECOGNITIONCONFIG.fields_by_name['features'].message_type = _RECOGNITIONFEATURES
+_RECOGNITIONCONFIG.fields_by_name['adaptation'].message_type = _SPEECHADAPTATION
 _RECOGNITIONCONFIG.oneofs_by_name['decoding_config'].fields.append(
   _RECOGNITIONCONFIG.fields_by_name['auto_decoding_config'])
 _RECOGNITIONCONFIG.fields_by_name['auto_decoding_config'].containing_oneof = _RECOGNITIONCONFIG.oneofs_by_name['decoding_config']
 _RECOGNITIONCONFIG.oneofs_by_name['decoding_config'].fields.append(
   _RECOGNITIONCONFIG.fields_by_name['explicit_decoding_config'])
 _RECOGNITIONCONFIG.fields_by_name['explicit_decoding_config'].containing_oneof = _RECOGNITIONCONFIG.oneofs_by_name['decoding_config']
+_SPEECHADAPTATION_ADAPTATIONPHRASESET.fields_by_name['inline_phrase_set'].message_type = _PHRASESET
+_SPEECHADAPTATION_ADAPTATIONPHRASESET.containing_type = _SPEECHADAPTATION
+_SPEECHADAPTATION_ADAPTATIONPHRASESET.oneofs_by_name['value'].fields.append(
+  _SPEECHADAPTATION_ADAPTATIONPHRASESET.fields_by_name['phrase_set'])
+_SPEECHADAPTATION_ADAPTATIONPHRASESET.fields_by_name['phrase_set'].containing_oneof = _SPEECHADAPTATION_ADAPTATIONPHRASESET.oneofs_by_name['value']
+_SPEECHADAPTATION_ADAPTATIONPHRASESET.oneofs_by_name['value'].fields.append(
+  _SPEECHADAPTATION_ADAPTATIONPHRASESET.fields_by_name['inline_phrase_set'])
+_SPEECHADAPTATION_ADAPTATIONPHRASESET.fields_by_name['inline_phrase_set'].containing_oneof = _SPEECHADAPTATION_ADAPTATIONPHRASESET.oneofs_by_name['value']
+_SPEECHADAPTATION.fields_by_name['phrase_sets'].message_type = _SPEECHADAPTATION_ADAPTATIONPHRASESET
+_PHRASESET_PHRASE.containing_type = _PHRASESET
+_PHRASESET.fields_by_name['phrases'].message_type = _PHRASESET_PHRASE
 _EXPLICITDECODINGCONFIG.fields_by_name['encoding'].enum_type = _EXPLICITDECODINGCONFIG_AUDIOENCODING
 _EXPLICITDECODINGCONFIG_AUDIOENCODING.containing_type = _EXPLICITDECODINGCONFIG
 _RECOGNITIONFEATURES.fields_by_name['diarization_config'].message_type = _SPEAKERDIARIZATIONCONFIG
@@ -881,6 +1046,8 @@ DESCRIPTOR.message_types_by_name['StreamingRecognizeRequest'] = _STREAMINGRECOGN
 DESCRIPTOR.message_types_by_name['StreamingRecognitionConfig'] = _STREAMINGRECOGNITIONCONFIG
 DESCRIPTOR.message_types_by_name['StreamingRecognitionFeatures'] = _STREAMINGRECOGNITIONFEATURES
 DESCRIPTOR.message_types_by_name['RecognitionConfig'] = _RECOGNITIONCONFIG
+DESCRIPTOR.message_types_by_name['SpeechAdaptation'] = _SPEECHADAPTATION
+DESCRIPTOR.message_types_by_name['PhraseSet'] = _PHRASESET
 DESCRIPTOR.message_types_by_name['AutoDetectDecodingConfig'] = _AUTODETECTDECODINGCONFIG
 DESCRIPTOR.message_types_by_name['ExplicitDecodingConfig'] = _EXPLICITDECODINGCONFIG
 DESCRIPTOR.message_types_by_name['RecognitionFeatures'] = _RECOGNITIONFEATURES
@@ -927,6 +1094,36 @@ RecognitionConfig = _reflection.GeneratedProtocolMessageType('RecognitionConfig'
   # @@protoc_insertion_point(class_scope:google.cloud.speech.v2.RecognitionConfig)
   ))
 _sym_db.RegisterMessage(RecognitionConfig)
+
+SpeechAdaptation = _reflection.GeneratedProtocolMessageType('SpeechAdaptation', (_message.Message,), dict(
+
+  AdaptationPhraseSet = _reflection.GeneratedProtocolMessageType('AdaptationPhraseSet', (_message.Message,), dict(
+    DESCRIPTOR = _SPEECHADAPTATION_ADAPTATIONPHRASESET,
+    __module__ = 'google_speech_v2_pb2'
+    # @@protoc_insertion_point(class_scope:google.cloud.speech.v2.SpeechAdaptation.AdaptationPhraseSet)
+    ))
+  ,
+  DESCRIPTOR = _SPEECHADAPTATION,
+  __module__ = 'google_speech_v2_pb2'
+  # @@protoc_insertion_point(class_scope:google.cloud.speech.v2.SpeechAdaptation)
+  ))
+_sym_db.RegisterMessage(SpeechAdaptation)
+_sym_db.RegisterMessage(SpeechAdaptation.AdaptationPhraseSet)
+
+PhraseSet = _reflection.GeneratedProtocolMessageType('PhraseSet', (_message.Message,), dict(
+
+  Phrase = _reflection.GeneratedProtocolMessageType('Phrase', (_message.Message,), dict(
+    DESCRIPTOR = _PHRASESET_PHRASE,
+    __module__ = 'google_speech_v2_pb2'
+    # @@protoc_insertion_point(class_scope:google.cloud.speech.v2.PhraseSet.Phrase)
+    ))
+  ,
+  DESCRIPTOR = _PHRASESET,
+  __module__ = 'google_speech_v2_pb2'
+  # @@protoc_insertion_point(class_scope:google.cloud.speech.v2.PhraseSet)
+  ))
+_sym_db.RegisterMessage(PhraseSet)
+_sym_db.RegisterMessage(PhraseSet.Phrase)
 
 AutoDetectDecodingConfig = _reflection.GeneratedProtocolMessageType('AutoDetectDecodingConfig', (_message.Message,), dict(
   DESCRIPTOR = _AUTODETECTDECODINGCONFIG,

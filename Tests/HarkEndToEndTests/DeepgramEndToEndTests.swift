@@ -125,6 +125,48 @@ struct DeepgramEndToEndTests {
         #expect(objects.allSatisfy { $0["schema"] as? Int == 1 })
     }
 
+    @Test("Nova-3: --keyterm reaches the fake as keyterm parameters; --language multi puts languages in jsonl")
+    func keytermsAndMultilingual() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let result = try fixture.hark(
+            [
+                "--speed", "max", "--format", "jsonl", "--language", "multi", "--param", "language_hint=es",
+                "--keyterm", "hark", "--keyterm", "Pipe Wire", fixture.wavPath,
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let opened = try #require(fixture.fake.recordedEvents().first { $0["event"] as? String == "open" })
+        let query = (opened["query"] as? [[String]] ?? []).map { ($0[0], $0[1]) }
+        #expect(query.filter { $0.0 == "keyterm" }.map(\.1) == ["hark", "Pipe Wire"], "\(query)")
+        #expect(query.contains { $0 == ("language", "multi") } && query.contains { $0 == ("language_hint", "es") })
+        let finals = result.stdoutLines.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["type"] as? String == "final" }
+        #expect(finals.map { $0["text"] as? String } == Self.expectedLines)
+        #expect(finals.allSatisfy { $0["languages"] as? [String] == ["es"] })
+    }
+
+    @Test("keyterms over Deepgram's 500-token limit, or on a model without keyterms, are refused before connecting")
+    func keytermRefusals() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let many = (0..<260).flatMap { ["--keyterm", "term\($0)x"] }
+        let overLimit = try fixture.hark(many + [fixture.wavPath])
+        #expect(overLimit.status == 64, "\(overLimit.stderr)")
+        #expect(overLimit.stderr.contains("500"), "\(overLimit.stderr)")
+        let olderModel = try fixture.hark(["--model", "nova-2", "--keyterm", "hark", fixture.wavPath])
+        #expect(olderModel.status == 64, "\(olderModel.stderr)")
+        #expect(olderModel.stderr.contains("keywords"), "\(olderModel.stderr)")
+        #expect(fixture.fake.recordedEvents().isEmpty)
+    }
+
+    @Test("the local provider refuses --keyterm with the reason")
+    func localRefusesKeyterms() throws {
+        let result = try CommandRunner.hark(["--provider", "local", "--keyterm", "hark", "x.wav"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("keyterm"), "\(result.stderr)")
+    }
+
     @Test("a rejected key says so, names DEEPGRAM_API_KEY, and exits 77 without retrying")
     func badKey() throws {
         let fixture = try Fixture()

@@ -104,6 +104,26 @@ struct GoogleEndToEndTests {
         #expect(config.contains("projects/\(TestServiceAccount.project)/locations/us/recognizers/_"), "\(config)")
     }
 
+    @Test("--keyterm becomes an inline phrase set on the streaming config; --speed max streams at real time")
+    func keytermsAndSpeedMax() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let result = try fixture.hark(
+            ["--keyterm", "hark", "--keyterm", "Pipe Wire", "--speed", "max"],
+            environment: ["GOOGLE_APPLICATION_CREDENTIALS": fixture.accountPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == Self.expected, "\(result.stderr)")
+        #expect(result.stderr.contains("--speed max streams at real time"), "\(result.stderr)")
+        let request = try #require(fixture.speechEvents("config").first?["request"] as? [String: Any])
+        let streaming = try #require(request["streamingConfig"] as? [String: Any])
+        let config = try #require(streaming["config"] as? [String: Any])
+        let adaptation = try #require(config["adaptation"] as? [String: Any], "\(config)")
+        let sets = try #require(adaptation["phraseSets"] as? [[String: Any]])
+        let inline = try #require(sets.first?["inlinePhraseSet"] as? [String: Any])
+        let phrases = (inline["phrases"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+        #expect(phrases == ["hark", "Pipe Wire"])
+    }
+
     @Test("authorized user (gcloud application-default): the refresh token is exchanged, the quota project sent")
     func authorizedUser() throws {
         let fixture = try Fixture(speechArguments: ["--scenario", "require-user-project=user-proj"])

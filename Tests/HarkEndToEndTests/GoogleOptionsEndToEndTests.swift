@@ -39,7 +39,7 @@ struct GoogleOptionsEndToEndTests {
     @Test(
         "options Google cannot take are refused with the flag to change, before any connection",
         arguments: [
-            (["--speed", "2"], "--speed"), (["--speed", "max"], "--speed"), (["--model", "chirp"], "--model"),
+            (["--speed", "2"], "--speed"), (["--model", "chirp"], "--model"),
             (["--region", "global"], "--region"), (["--region", "us/central"], "--region"),
             (["--encoding", "mulaw"], "--encoding"), (["--project", "a/b"], "--project"),
         ])

@@ -23,7 +23,8 @@ package struct Configuration: Sendable, Equatable {
     // Input
     package var device = "default"
     package var speed = PacingSpeed.realTime
-    package var chunkMilliseconds = 250
+    /// nil: the provider's own chunk length (`ProviderAdapter.chunkMilliseconds`).
+    package var chunkMilliseconds: Int?
 
     // Audio processing
     /// nil: on for a microphone, off for files.
@@ -42,6 +43,9 @@ package struct Configuration: Sendable, Equatable {
     /// nil: the first provider with a key, else `local`.
     package var provider: String?
     package var providers: [String: ProviderSettings] = [:]
+    /// Words and phrases to favour (`--keyterm`, the file's `keyterms`), for whichever provider
+    /// runs; each adapter sends them in its own form or refuses them.
+    package var keyterms: [String] = []
 
     // Output
     package var format = OutputFormat.text

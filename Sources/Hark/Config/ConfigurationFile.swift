@@ -125,6 +125,9 @@ package struct ConfigurationFile: Sendable {
                 configuration.serverSilenceTimeoutSeconds = try reader.number(value, key, in: 0.5...3600)
             case "session_limit":
                 configuration.sessionLimitSeconds = value == .null ? nil : try reader.number(value, key, in: 1...86_400)
+            case "keyterms":
+                guard case .array(let items) = value else { throw reader.invalid(key, "must be a list of strings") }
+                configuration.keyterms = try items.map { try reader.string($0, key) }
             case "providers":
                 guard case .object(let providers) = value else { throw reader.invalid(key, "must be an object") }
                 for (name, settings) in providers {

@@ -68,6 +68,10 @@ package struct JSONLinesRenderer: TranscriptRenderer {
         if let speaker = segment.speaker { object.add("speaker", integer: speaker) }
         if let channel = segment.channel { object.add("channel", integer: channel) }
         if let confidence = segment.confidence { object.add("confidence", number: confidence) }
+        if !segment.languages.isEmpty {
+            object.add(
+                "languages", raw: "[" + segment.languages.map(JSONObjectWriter.quoted).joined(separator: ",") + "]")
+        }
         if let provider { object.add("provider", string: provider) }
         var words = "["
         for (index, word) in segment.words.enumerated() {

@@ -94,12 +94,18 @@ package struct ProviderOptions: Sendable, Equatable {
     package var interimResults: Bool
     /// Provider-specific settings from the configuration file (`region`, `project`, model paths…).
     package var settings: [String: String]
+    /// `--keyterm` and the configuration's `keyterms`: words and phrases to favour, in order.
+    ///
+    /// An adapter sends them in its provider's form, or refuses them with the reason where the
+    /// provider or model has no such thing.
+    package var keyterms: [String]
 
     package init(
         credential: String? = nil, endpoint: String? = nil, model: String? = nil, language: String? = nil,
         parameters: [ProviderParameter] = [], encoding: AudioEncoding? = nil, bitrate: Int? = nil,
-        interimResults: Bool = true, settings: [String: String] = [:]
+        interimResults: Bool = true, settings: [String: String] = [:], keyterms: [String] = []
     ) {
+        self.keyterms = keyterms
         self.credential = credential
         self.endpoint = endpoint
         self.model = model
@@ -175,6 +181,10 @@ package protocol ProviderAdapter: Sendable {
     /// What the pipeline must produce for this provider.
     var audio: AudioRequirements { get }
 
+    /// Milliseconds of audio per chunk sent when the user set none (`--chunk-ms`): what the
+    /// provider, or the chosen model, works best with. 250 unless the adapter says otherwise.
+    var chunkMilliseconds: Int { get }
+
     /// Obtains what `connectionRequest()` needs that takes I/O (an OAuth access token); the
     /// session calls it before every `connectionRequest()`. Most providers keep the default.
     /// - Throws: `ProviderError` saying what to fix.
@@ -219,6 +229,11 @@ package protocol ProviderAdapter: Sendable {
     /// A fresh decoder for one connection.
     func makeDecoder() -> any TranscriptDecoder
 
+    /// True when this failure of the link, once the finish messages are out, is how the provider
+    /// normally ends a session it was asked to finish rather than a fault (Deepgram Flux closes
+    /// without a status code after `CloseStream`). Most providers close cleanly: the default is false.
+    func endsSessionAfterFinish(_ failure: LinkFailure) -> Bool
+
     /// What a failure of the link means for this provider.
     func error(for failure: LinkFailure) -> ProviderError
 
@@ -227,6 +242,8 @@ package protocol ProviderAdapter: Sendable {
 }
 
 extension ProviderAdapter {
+    package var chunkMilliseconds: Int { 250 }
+
     package var waitsForReady: Bool { false }
 
     package var keepAlive: KeepAlivePolicy { .none }
@@ -240,6 +257,8 @@ extension ProviderAdapter {
     package func openingMessages() -> [WireMessage] { [] }
 
     package func speechEndedMessages() -> [WireMessage] { [] }
+
+    package func endsSessionAfterFinish(_ failure: LinkFailure) -> Bool { false }
 
     package func makeInProcessLink() throws -> any ProviderLink {
         throw ProviderError.protocolError(
@@ -263,8 +282,15 @@ package protocol TranscriptDecoder {
     /// True once the provider confirmed that every result has been delivered after the
     /// finish messages (Deepgram's final `Metadata`, AssemblyAI's `Termination`).
     var isFinished: Bool { get }
+
+    /// Events still owed when the provider closes the connection after the finish messages:
+    /// for a protocol whose last results are never confirmed as final (Deepgram Flux's last
+    /// `Update`), the close is that confirmation. Most decoders owe nothing.
+    mutating func eventsAtClose() -> [TranscriptEvent]
 }
 
 extension TranscriptDecoder {
     package var isReady: Bool { true }
+
+    package mutating func eventsAtClose() -> [TranscriptEvent] { [] }
 }

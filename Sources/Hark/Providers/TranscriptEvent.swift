@@ -28,11 +28,15 @@ package struct TranscriptSegment: Sendable, Equatable {
     package var speaker: Int?
     package var channel: Int?
     package var confidence: Double?
+    /// Languages the provider detected in this stretch, most present first (Nova-3 `multi`,
+    /// Flux multilingual, AssemblyAI's multilingual model); empty when it named none.
+    package var languages: [String]
 
     package init(
         text: String, start: Double, end: Double, words: [TranscriptWord] = [], speaker: Int? = nil,
-        channel: Int? = nil, confidence: Double? = nil
+        channel: Int? = nil, confidence: Double? = nil, languages: [String] = []
     ) {
+        self.languages = languages
         self.text = text
         self.start = start
         self.end = end

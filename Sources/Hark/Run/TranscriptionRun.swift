@@ -49,17 +49,19 @@ package enum TranscriptionRun {
                     "\(descriptor.displayName) accepts audio at most \(limit)x real time; use --speed \(limit) or lower"
             )
         }
+        // `--speed max` means as fast as the provider accepts: for a provider that refuses audio
+        // faster than some pace, that pace, said once on stderr.
+        var speed = configuration.speed
         if case .unlimited = configuration.speed, !isLive, let limit = descriptor.capabilities.maxSpeed {
-            throw ConfigurationError.invalidSetting(
-                setting: "--speed",
-                message:
-                    "\(descriptor.displayName) accepts audio at most \(limit)x real time; 'max' would break its stream limits"
-            )
+            speed = .times(limit)
+            let pace = limit == 1 ? "real time" : "\(limit)x real time"
+            onNotice?(
+                "\(descriptor.displayName) accepts audio no faster than \(pace): --speed max streams at \(pace)")
         }
 
         let pipeline = AudioPipeline.Configuration(
             outputRate: adapter.audio.sampleRate,
-            chunkDuration: .milliseconds(configuration.chunkMilliseconds),
+            chunkDuration: .milliseconds(Self.chunkMilliseconds(configuration, adapter: adapter)),
             processing: AudioProcessingOptions(configuration: configuration, sourceIsLive: isLive))
 
         let source: any AudioSource
@@ -74,14 +76,15 @@ package enum TranscriptionRun {
                 device: device, preferredRate: adapter.audio.sampleRate, onNotice: captureNotice)
         case .file(let path):
             let file = try await FileAudioSource.open(
-                path: path, rawFormat: request.rawFormat, blockDuration: Self.fileBlockDuration(configuration))
+                path: path, rawFormat: request.rawFormat,
+                blockDuration: Self.fileBlockDuration(configuration, speed: speed, adapter: adapter))
             warnings = file.warnings
-            source = Self.paced(file, speed: configuration.speed)
+            source = Self.paced(file, speed: speed)
         case .standardInput:
             let file = try await FileAudioSource.open(
                 path: FileAudioSource.standardInputPath, rawFormat: request.rawFormat)
             warnings = file.warnings
-            source = Self.paced(file, speed: configuration.speed)
+            source = Self.paced(file, speed: speed)
         }
         try AudioPipeline.validate(inputRate: source.format.sampleRate, configuration: pipeline)
 
@@ -109,9 +112,16 @@ package enum TranscriptionRun {
     /// chunk is complete anyway, so blocks of one chunk cost no latency. `make bench` measured
     /// 40 ms blocks at live pace at 0.39 CPU-seconds per audio minute, almost all of it in the
     /// 25 wake-ups a second (futex, timer and epoll calls), against 0.05 unpaced.
-    static func fileBlockDuration(_ configuration: Configuration) -> Double {
-        guard case .times = configuration.speed else { return 0.04 }
-        return Double(configuration.chunkMilliseconds) / 1000
+    static func fileBlockDuration(_ configuration: Configuration, speed: PacingSpeed, adapter: any ProviderAdapter)
+        -> Double
+    {
+        guard case .times = speed else { return 0.04 }
+        return Double(chunkMilliseconds(configuration, adapter: adapter)) / 1000
+    }
+
+    /// `--chunk-ms` when given, else the length the provider (or its model) asks for.
+    static func chunkMilliseconds(_ configuration: Configuration, adapter: any ProviderAdapter) -> Int {
+        configuration.chunkMilliseconds ?? adapter.chunkMilliseconds
     }
 
     private static func paced(_ source: FileAudioSource, speed: PacingSpeed) -> any AudioSource {

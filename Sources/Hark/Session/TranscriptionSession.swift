@@ -316,32 +316,52 @@ package struct TranscriptionSession: Sendable {
                     var decoder = adapter.makeDecoder()
                     if decoder.isReady { ready.signal() }
                     var messageNumber = 0
-                    for try await message in link.inbound {
-                        messageNumber += 1
-                        let heardAt = ContinuousClock.now
-                        lastHeard.withLock { $0 = heardAt }
-                        finishWatch.withLock { $0.heard(at: heardAt) }
-                        let events = try decoder.decode(message)
-                        if decoder.isReady { ready.signal() }
-                        for event in events {
-                            let emittedFinal = Self.deliver(
+                    // The provider's own way of ending a session it was asked to finish, when it
+                    // is a failure of the link (Deepgram Flux closes without a status code after
+                    // CloseStream).
+                    var closedAsFinish = false
+                    do {
+                        for try await message in link.inbound {
+                            messageNumber += 1
+                            let heardAt = ContinuousClock.now
+                            lastHeard.withLock { $0 = heardAt }
+                            finishWatch.withLock { $0.heard(at: heardAt) }
+                            let events = try decoder.decode(message)
+                            if decoder.isReady { ready.signal() }
+                            for event in events {
+                                let emittedFinal = Self.deliver(
+                                    event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
+                                    replaying: generation > 0, emit: emit)
+                                if emittedFinal { PerformanceTrace.record("final_emitted", detail: messageNumber) }
+                                // A rotation that became due must not wait for the next chunk.
+                                if case .final = event, rotation.finalArrived() { backlog.wake() }
+                            }
+                            // A provider may end the session before hark asked it to (AssemblyAI's
+                            // Termination before its 3008 close at the session limit): read on, so
+                            // the close that follows says why, and the stream continues in a new session.
+                            if decoder.isFinished, finishing.value {
+                                // Providers that close after their last message confirm the finish
+                                // by closing cleanly; an error close instead throws from the loop.
+                                guard adapter.finishConfirmedByClose else { return .finished }
+                                lastMessageHeard.withLock { $0 = true }
+                            }
+                        }
+                    } catch let failure as LinkFailure
+                        where finishing.value && adapter.endsSessionAfterFinish(failure)
+                    {
+                        closedAsFinish = true
+                    }
+                    if finishing.value, closedAsFinish || lastMessageHeard.value {
+                        // The close after the finish messages is the evidence that nothing more
+                        // comes: what the decoder still holds is final now (Flux's last Update).
+                        for event in decoder.eventsAtClose() {
+                            Self.deliver(
                                 event, timeline: timeline, backlog: backlog, lastFinalEnd: lastFinalEnd,
                                 replaying: generation > 0, emit: emit)
-                            if emittedFinal { PerformanceTrace.record("final_emitted", detail: messageNumber) }
-                            // A rotation that became due must not wait for the next chunk.
-                            if case .final = event, rotation.finalArrived() { backlog.wake() }
                         }
-                        // A provider may end the session before hark asked it to (AssemblyAI's
-                        // Termination before its 3008 close at the session limit): read on, so
-                        // the close that follows says why, and the stream continues in a new session.
-                        if decoder.isFinished, finishing.value {
-                            // Providers that close after their last message confirm the finish
-                            // by closing cleanly; an error close instead throws from the loop.
-                            guard adapter.finishConfirmedByClose else { return .finished }
-                            lastMessageHeard.withLock { $0 = true }
-                        }
+                        return .finished
                     }
-                    return lastMessageHeard.value ? .finished : .closedByProvider
+                    return .closedByProvider
                 }
                 group.addTask {
                     let end = try await Self.send(

@@ -118,6 +118,7 @@ struct Transcribe: AsyncParsableCommand {
         if let proxy = provider.proxy { configuration.proxy = proxy }
         if let cacert = provider.cacert { configuration.caBundle = cacert }
         if let name = provider.provider { configuration.provider = name }
+        if !provider.keyterms.isEmpty { configuration.keyterms = provider.keyterms }
 
         // Provider-specific flags apply to the provider this run uses.
         let choice = try ProviderSelection.choose(configuration: configuration, environment: environment)

@@ -5,7 +5,9 @@ import Hark
 struct AudioProcessingOptionGroup: ParsableArguments {
     @Option(
         name: .customLong("chunk-ms"),
-        help: ArgumentHelp("Milliseconds of audio per message to the provider (20-1000).", valueName: "ms"))
+        help: ArgumentHelp(
+            "Milliseconds of audio per message to the provider (20-1000; default: the provider's, 250, or 80 for Deepgram Flux).",
+            valueName: "ms"))
     var chunkMilliseconds: Int?
 
     @Flag(

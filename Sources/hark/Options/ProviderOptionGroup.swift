@@ -34,6 +34,13 @@ struct ProviderOptionGroup: ParsableArguments {
     var parameters: [String] = []
 
     @Option(
+        name: .customLong("keyterm"),
+        help: ArgumentHelp(
+            "A word or phrase to favour (repeatable; replaces the configuration's keyterms): Deepgram keyterm, AssemblyAI keyterms_prompt, OpenAI keywords, Google phrase hints.",
+            valueName: "term"))
+    var keyterms: [String] = []
+
+    @Option(
         help: ArgumentHelp(
             "Base URL replacing the provider's scheme, host and port (e.g. wss://api.eu.deepgram.com, ws://127.0.0.1:8080).",
             valueName: "url"))
@@ -73,6 +80,9 @@ struct ProviderOptionGroup: ParsableArguments {
 
     func validate() throws {
         _ = try parsedParameters()
+        if keyterms.contains(where: { $0.allSatisfy(\.isWhitespace) }) {
+            throw ValidationError("--keyterm needs a word or phrase, not an empty string.")
+        }
         if let provider, ProviderRegistry.adapter(named: provider) == nil {
             throw ValidationError(
                 "unknown provider '\(provider)'; choose one of: \(ProviderRegistry.names.joined(separator: ", ")).")

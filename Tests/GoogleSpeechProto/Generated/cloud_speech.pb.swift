@@ -233,6 +233,15 @@ package nonisolated struct Google_Cloud_Speech_V2_RecognitionConfig: Sendable {
   /// Clears the value of `features`. Subsequent reads from it will return its default value.
   package mutating func clearFeatures() {self._features = nil}
 
+  package var adaptation: Google_Cloud_Speech_V2_SpeechAdaptation {
+    get {_adaptation ?? Google_Cloud_Speech_V2_SpeechAdaptation()}
+    set {_adaptation = newValue}
+  }
+  /// Returns true if `adaptation` has been explicitly set.
+  package var hasAdaptation: Bool {self._adaptation != nil}
+  /// Clears the value of `adaptation`. Subsequent reads from it will return its default value.
+  package mutating func clearAdaptation() {self._adaptation = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated enum OneOf_DecodingConfig: Equatable, Sendable {
@@ -244,6 +253,82 @@ package nonisolated struct Google_Cloud_Speech_V2_RecognitionConfig: Sendable {
   package init() {}
 
   fileprivate var _features: Google_Cloud_Speech_V2_RecognitionFeatures? = nil
+  fileprivate var _adaptation: Google_Cloud_Speech_V2_SpeechAdaptation? = nil
+}
+
+/// Phrase hints (`--keyterm`): hark sends one inline phrase set.
+package nonisolated struct Google_Cloud_Speech_V2_SpeechAdaptation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var phraseSets: [Google_Cloud_Speech_V2_SpeechAdaptation.AdaptationPhraseSet] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated struct AdaptationPhraseSet: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var value: Google_Cloud_Speech_V2_SpeechAdaptation.AdaptationPhraseSet.OneOf_Value? = nil
+
+    package var phraseSet: String {
+      get {
+        if case .phraseSet(let v)? = value {return v}
+        return String()
+      }
+      set {value = .phraseSet(newValue)}
+    }
+
+    package var inlinePhraseSet: Google_Cloud_Speech_V2_PhraseSet {
+      get {
+        if case .inlinePhraseSet(let v)? = value {return v}
+        return Google_Cloud_Speech_V2_PhraseSet()
+      }
+      set {value = .inlinePhraseSet(newValue)}
+    }
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package nonisolated enum OneOf_Value: Equatable, Sendable {
+      case phraseSet(String)
+      case inlinePhraseSet(Google_Cloud_Speech_V2_PhraseSet)
+
+    }
+
+    package init() {}
+  }
+
+  package init() {}
+}
+
+package nonisolated struct Google_Cloud_Speech_V2_PhraseSet: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var phrases: [Google_Cloud_Speech_V2_PhraseSet.Phrase] = []
+
+  package var boost: Float = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated struct Phrase: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var value: String = String()
+
+    package var boost: Float = 0
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
 }
 
 package nonisolated struct Google_Cloud_Speech_V2_AutoDetectDecodingConfig: Sendable {
@@ -826,7 +911,7 @@ nonisolated extension Google_Cloud_Speech_V2_StreamingRecognitionFeatures.VoiceA
 
 nonisolated extension Google_Cloud_Speech_V2_RecognitionConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RecognitionConfig"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}features\0\u{4}\u{5}auto_decoding_config\0\u{3}explicit_decoding_config\0\u{1}model\0\u{3}language_codes\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}features\0\u{2}\u{4}adaptation\0\u{3}auto_decoding_config\0\u{3}explicit_decoding_config\0\u{1}model\0\u{3}language_codes\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -835,6 +920,7 @@ nonisolated extension Google_Cloud_Speech_V2_RecognitionConfig: SwiftProtobuf.Me
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 2: try { try decoder.decodeSingularMessageField(value: &self._features) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._adaptation) }()
       case 7: try {
         var v: Google_Cloud_Speech_V2_AutoDetectDecodingConfig?
         var hadOneofValue = false
@@ -876,6 +962,9 @@ nonisolated extension Google_Cloud_Speech_V2_RecognitionConfig: SwiftProtobuf.Me
     try { if let v = self._features {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    try { if let v = self._adaptation {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     switch self.decodingConfig {
     case .autoDecodingConfig?: try {
       guard case .autoDecodingConfig(let v)? = self.decodingConfig else { preconditionFailure() }
@@ -901,6 +990,169 @@ nonisolated extension Google_Cloud_Speech_V2_RecognitionConfig: SwiftProtobuf.Me
     if lhs.model != rhs.model {return false}
     if lhs.languageCodes != rhs.languageCodes {return false}
     if lhs._features != rhs._features {return false}
+    if lhs._adaptation != rhs._adaptation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Google_Cloud_Speech_V2_SpeechAdaptation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SpeechAdaptation"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}phrase_sets\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.phraseSets) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.phraseSets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.phraseSets, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Google_Cloud_Speech_V2_SpeechAdaptation, rhs: Google_Cloud_Speech_V2_SpeechAdaptation) -> Bool {
+    if lhs.phraseSets != rhs.phraseSets {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Google_Cloud_Speech_V2_SpeechAdaptation.AdaptationPhraseSet: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Google_Cloud_Speech_V2_SpeechAdaptation.protoMessageName + ".AdaptationPhraseSet"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}phrase_set\0\u{3}inline_phrase_set\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.value != nil {try decoder.handleConflictingOneOf()}
+          self.value = .phraseSet(v)
+        }
+      }()
+      case 2: try {
+        var v: Google_Cloud_Speech_V2_PhraseSet?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .inlinePhraseSet(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .inlinePhraseSet(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.value {
+    case .phraseSet?: try {
+      guard case .phraseSet(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    }()
+    case .inlinePhraseSet?: try {
+      guard case .inlinePhraseSet(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Google_Cloud_Speech_V2_SpeechAdaptation.AdaptationPhraseSet, rhs: Google_Cloud_Speech_V2_SpeechAdaptation.AdaptationPhraseSet) -> Bool {
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Google_Cloud_Speech_V2_PhraseSet: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".PhraseSet"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{3}phrases\0\u{1}boost\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.phrases) }()
+      case 4: try { try decoder.decodeSingularFloatField(value: &self.boost) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.phrases.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.phrases, fieldNumber: 3)
+    }
+    if self.boost.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.boost, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Google_Cloud_Speech_V2_PhraseSet, rhs: Google_Cloud_Speech_V2_PhraseSet) -> Bool {
+    if lhs.phrases != rhs.phrases {return false}
+    if lhs.boost != rhs.boost {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Google_Cloud_Speech_V2_PhraseSet.Phrase: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Google_Cloud_Speech_V2_PhraseSet.protoMessageName + ".Phrase"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}boost\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.boost) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 1)
+    }
+    if self.boost.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.boost, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Google_Cloud_Speech_V2_PhraseSet.Phrase, rhs: Google_Cloud_Speech_V2_PhraseSet.Phrase) -> Bool {
+    if lhs.value != rhs.value {return false}
+    if lhs.boost != rhs.boost {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

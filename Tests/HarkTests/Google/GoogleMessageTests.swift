@@ -35,14 +35,14 @@ func bytes(hex: String) -> [UInt8] {
 /// Adapter options that need no credential file: a pasted access token and a project.
 func googleAdapter(
     settings: [String: String] = [:], model: String? = nil, language: String? = nil,
-    encoding: AudioEncoding? = nil, interim: Bool = true, endpoint: String? = nil
+    encoding: AudioEncoding? = nil, interim: Bool = true, endpoint: String? = nil, keyterms: [String] = []
 ) throws -> GoogleAdapter {
     var all = ["project": "my-proj"]
     all.merge(settings) { $1 }
     return try GoogleAdapter(
         options: ProviderOptions(
             endpoint: endpoint, model: model, language: language, encoding: encoding, interimResults: interim,
-            settings: all),
+            settings: all, keyterms: keyterms),
         environment: ["GOOGLE_ACCESS_TOKEN": "test-token"], tokenClient: CurlTokenEndpointClient(),
         readFile: { _ in nil })
 }

@@ -65,6 +65,32 @@ struct GoogleSpeechCodecTests {
         #expect(adapter.audio.sampleRate == 16_000)
     }
 
+    @Test("--keyterm becomes one inline phrase set, equal to the generated message byte for byte")
+    func keytermPhraseSet() throws {
+        let adapter = try googleAdapter(keyterms: ["hark", "Pipe Wire", ""])
+        var reference = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
+        reference.recognizer = adapter.target.recognizer
+        var config = Google_Cloud_Speech_V2_RecognitionConfig()
+        config.explicitDecodingConfig = .with {
+            $0.encoding = .linear16
+            $0.sampleRateHertz = 16_000
+            $0.audioChannelCount = 1
+        }
+        config.model = "chirp_3"
+        config.languageCodes = ["en-US"]
+        config.features.enableAutomaticPunctuation = true
+        config.features.enableWordTimeOffsets = true
+        var phraseSet = Google_Cloud_Speech_V2_PhraseSet()
+        phraseSet.phrases = ["hark", "Pipe Wire", ""].map { value in .with { $0.value = value } }
+        var adaptationSet = Google_Cloud_Speech_V2_SpeechAdaptation.AdaptationPhraseSet()
+        adaptationSet.inlinePhraseSet = phraseSet
+        config.adaptation.phraseSets = [adaptationSet]
+        reference.streamingConfig.config = config
+        reference.streamingConfig.streamingFeatures.enableVoiceActivityEvents = true
+        reference.streamingConfig.streamingFeatures.interimResults = true
+        #expect(adapter.openingMessages() == [.binary(try reference.serializedBytes())])
+    }
+
     @Test(
         "audio messages equal the generated ones, at most 15 KB of audio each, nothing lost or reordered",
         arguments: [1, 3_200, 8_000, 14_999, 15_000, 15_001, 30_000, 40_000, 100_003])

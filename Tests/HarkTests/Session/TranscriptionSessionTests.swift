@@ -342,3 +342,95 @@ struct StreamTimelineTests {
         #expect(timeline.streamEnd == 5.5)
     }
 }
+
+/// A provider that, like Deepgram Flux after `CloseStream`, answers the finish with text it
+/// never confirms and then closes without a status code (1005).
+struct CloseFinishedAdapter: ProviderAdapter {
+    static let descriptor = ProviderDescriptor(
+        name: "close-finished", displayName: "CloseFinished", summary: "test provider", credentialVariables: [],
+        defaultEndpoint: "ws://127.0.0.1", defaultModel: nil, transport: .inProcess,
+        capabilities: ProviderCapabilities(
+            interimResults: true, wordTimings: false, diarization: false, encodings: [.linear16]))
+
+    /// Whether the adapter takes the close without status as the end of a finished session.
+    var acceptsClose = true
+
+    init(options: ProviderOptions) {}
+    var audio: AudioRequirements { AudioRequirements(sampleRate: 1000, encoding: .linear16) }
+    func connectionRequest() -> ConnectionRequest { ConnectionRequest(url: "memory://", headers: []) }
+    func audioMessages(_ payload: [UInt8]) -> [WireMessage] { [.binary(payload)] }
+    func finishMessages() -> [WireMessage] { [.text("finish")] }
+    func makeDecoder() -> any TranscriptDecoder { Decoder() }
+    func endsSessionAfterFinish(_ failure: LinkFailure) -> Bool {
+        guard acceptsClose, case .closed(1005, _) = failure else { return false }
+        return true
+    }
+    func error(for failure: LinkFailure) -> ProviderError {
+        .unavailable(provider: "CloseFinished", hint: failure.description)
+    }
+
+    struct Decoder: TranscriptDecoder {
+        let isFinished = false
+        var held: TranscriptSegment?
+        mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
+            guard case .text(let text) = message else { return [] }
+            held = TranscriptSegment(text: text, start: 0.5, end: 2.5)
+            return [.interim(TranscriptSegment(text: text, start: 0.5, end: 2.5))]
+        }
+        mutating func eventsAtClose() -> [TranscriptEvent] {
+            defer { held = nil }
+            return held.map { [.final($0)] } ?? []
+        }
+    }
+}
+
+final class CloseFinishedLink: ProviderLink, Sendable {
+    let inbound: AsyncThrowingStream<WireMessage, any Error>
+    private let continuation: AsyncThrowingStream<WireMessage, any Error>.Continuation
+
+    init() { (inbound, continuation) = AsyncThrowingStream.makeStream() }
+
+    func send(_ message: WireMessage) async throws {
+        guard case .text("finish") = message else { return }
+        continuation.yield(.text("the last words"))
+        continuation.finish(throwing: LinkFailure.closed(code: 1005, reason: ""))
+    }
+
+    func close() async { continuation.finish() }
+    func abort() async { continuation.finish() }
+}
+
+@Suite("Transcription session: a provider that finishes by closing")
+struct CloseFinishedSessionTests {
+    static func run(acceptsClose: Bool) async throws -> (finals: [String], connections: Int) {
+        let connections = Mutex(0)
+        var adapter = CloseFinishedAdapter(options: ProviderOptions())
+        adapter.acceptsClose = acceptsClose
+        let session = TranscriptionSession(
+            adapter: adapter,
+            options: SessionOptions(backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 2)),
+            openLink: { _, _ in
+                connections.withLock { $0 += 1 }
+                return CloseFinishedLink()
+            },
+            makeEncoder: { _ in Linear16Encoder() })
+        let events = Mutex<[TranscriptEvent]>([])
+        _ = try await session.run(
+            source: MemoryAudioSource(samples: secondsAudio(3), sampleRate: 1000),
+            makePipeline: { AudioPipeline(inputRate: 1000, inputChannels: 1, configuration: .init(outputRate: 1000)) },
+            stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
+        return (finals(events.withLock { $0 }).map(\.text), connections.withLock { $0 })
+    }
+
+    @Test("the close after the finish ends the session, and what the decoder held becomes final once")
+    func closeIsTheEvidence() async throws {
+        let (texts, connections) = try await Self.run(acceptsClose: true)
+        #expect(texts == ["the last words"])
+        #expect(connections == 1)
+    }
+
+    @Test("for a provider that does not finish that way, the same close is a failure and is retried")
+    func otherwiseAFailure() async throws {
+        await #expect(throws: SessionError.self) { _ = try await Self.run(acceptsClose: false) }
+    }
+}

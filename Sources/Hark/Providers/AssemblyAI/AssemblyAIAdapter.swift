@@ -11,6 +11,12 @@ import FoundationEssentials
 //   is split, so no chunk size the pipeline produces can end the session.
 // - `--language` other than English selects `language_codes` (U3 family) or `language_detection`
 //   (multilingual model); the English model refuses it before connecting.
+// - `--model` takes the speech models of 2026-updates.md §2 (and any later `universal-3-…`);
+//   parameters go only to the models that take them: `prompt` and `mode` to the Universal-3 Pro
+//   family, `format_turns` to Universal-Streaming (the U3 family always formats).
+// - `--keyterm` becomes `keyterms_prompt` (a JSON array in the query), at most 100 terms (B1,
+//   models page) of at most 6 words each (AssemblyAI's keyterms pages); whisper-rt is not
+//   documented to take keyterms, so they are refused for it.
 
 /// AssemblyAI Universal Streaming v3: binary PCM in, `Turn` snapshots keyed by `turn_order` out.
 package struct AssemblyAIAdapter: ProviderAdapter {
@@ -40,6 +46,15 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
     /// Sample rate hark sends at, for both encodings.
     static let sampleRate = 16000
+    /// The current streaming speech models (2026-updates.md §2); `universal-3-…` names not
+    /// listed here are taken as later members of the U3 Pro family.
+    static let models = [
+        "universal-streaming-english", "universal-streaming-multilingual", "whisper-rt", "u3-rt-pro",
+        "universal-3-5-pro", "universal-3-6-pro",
+    ]
+    /// AssemblyAI's limits on `keyterms_prompt`: terms per session, words per term.
+    static let maxKeyterms = 100
+    static let maxWordsPerKeyterm = 6
 
     private let credential: String
     private let endpoint: String?
@@ -82,6 +97,16 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
         let model = options.model ?? Self.descriptor.defaultModel ?? "universal-streaming-english"
         let isUniversal = model.hasPrefix("universal-streaming")
+        let isU3Pro = model == "u3-rt-pro" || model.hasPrefix("u3-rt-pro-") || model.hasPrefix("universal-3-")
+        if model == "u3-pro" {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--model u3-pro", hint: "u3-pro is a retired alias; use --model u3-rt-pro")
+        }
+        guard Self.models.contains(model) || isU3Pro else {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--model \(model)",
+                hint: "AssemblyAI's streaming models are \(Self.models.joined(separator: ", "))")
+        }
         var query: [(String, String)] = [
             ("speech_model", model), ("sample_rate", String(Self.sampleRate)), ("encoding", wireEncoding),
         ]
@@ -111,6 +136,15 @@ package struct AssemblyAIAdapter: ProviderAdapter {
             let key = parameter.key
             var value = parameter.value
             switch key {
+            case "prompt" where !isU3Pro, "mode" where !isU3Pro:
+                throw ProviderError.invalidOption(
+                    provider: name, option: "--param \(key)",
+                    hint: "only the Universal-3 Pro models (u3-rt-pro, universal-3-5-pro, universal-3-6-pro) take "
+                        + "\(key); choose one with --model")
+            case "format_turns" where !isUniversal:
+                throw ProviderError.invalidOption(
+                    provider: name, option: "--param format_turns",
+                    hint: "only Universal-Streaming takes format_turns; \(model) always formats its finals")
             case "sample_rate", "encoding":
                 throw ProviderError.invalidOption(
                     provider: name, option: "--param \(key)",
@@ -140,12 +174,39 @@ package struct AssemblyAIAdapter: ProviderAdapter {
                 query.append((key, value))
             }
         }
+        if !options.keyterms.isEmpty {
+            try Self.checkKeyterms(options.keyterms, model: model)
+            // --keyterm replaces a keyterms_prompt given as a parameter.
+            query.removeAll { $0.0 == "keyterms_prompt" }
+            query.append(("keyterms_prompt", Self.jsonArray(options.keyterms)))
+        }
         self.query = query
         formatTurns = query.contains { $0.0 == "format_turns" && $0.1.lowercased() == "true" }
         keepAlivePolicy = keepAlive
     }
 
     package var audio: AudioRequirements { AudioRequirements(sampleRate: Self.sampleRate, encoding: encoding) }
+
+    /// Refuses keyterms AssemblyAI would not take, before connecting.
+    static func checkKeyterms(_ terms: [String], model: String) throws {
+        let name = descriptor.displayName
+        if model == "whisper-rt" {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--keyterm",
+                hint: "AssemblyAI documents keyterms for Universal-Streaming and Universal-3 Pro, not whisper-rt; "
+                    + "choose one of those with --model")
+        }
+        if terms.count > maxKeyterms {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--keyterm",
+                hint: "AssemblyAI takes at most \(maxKeyterms) keyterms per session, not \(terms.count)")
+        }
+        if let long = terms.first(where: { $0.split(whereSeparator: \.isWhitespace).count > maxWordsPerKeyterm }) {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--keyterm \(long)",
+                hint: "AssemblyAI takes keyterms of at most \(maxWordsPerKeyterm) words; split or shorten it")
+        }
+    }
 
     package func connectionRequest() throws -> ConnectionRequest {
         let url = try EndpointURL.build(base: base, override: endpoint, path: "/v3/ws", query: query)
@@ -406,7 +467,8 @@ struct AssemblyAITranscriptDecoder: TranscriptDecoder {
         let confidences = words.compactMap(\.confidence)
         return TranscriptSegment(
             text: text, start: start, end: end, words: words, speaker: turn.speakerLabel.flatMap(Self.speakerNumber),
-            confidence: confidences.isEmpty ? nil : confidences.reduce(0, +) / Double(confidences.count))
+            confidence: confidences.isEmpty ? nil : confidences.reduce(0, +) / Double(confidences.count),
+            languages: turn.languageCode.map { [$0] } ?? [])
     }
 
     /// "A" → 0, "B" → 1, …; "UNKNOWN" (turns too short to attribute) → nil.

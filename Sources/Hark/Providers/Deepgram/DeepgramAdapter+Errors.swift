@@ -42,7 +42,7 @@ extension DeepgramAdapter {
         case 404:
             return .invalidRequest(
                 provider: name,
-                hint: "\(what): there is no Deepgram live endpoint at \(Self.path). Check --endpoint")
+                hint: "\(what): there is no Deepgram live endpoint at \(path). Check --endpoint")
         case 429:
             return .rateLimited(
                 provider: name, retryAfter: Self.retryAfter(headers),

@@ -1,4 +1,6 @@
-// Deepgram live streaming, `/v1/listen` (Nova-3): shared/protocols/deepgram-assemblyai.md Part A.
+// Deepgram live streaming, `/v1/listen` (Nova-3): shared/protocols/deepgram-assemblyai.md Part A;
+// `--model flux-…` selects Flux, `/v2/listen` (DeepgramFlux.swift, DeepgramFluxDecoder.swift),
+// which shares the host, keys and error mapping.
 //
 // Implements A1 (query, `Authorization: Token`), A2 (raw linear16/mulaw with encoding and
 // sample_rate; Ogg Opus as a container, so without them), A3 (KeepAlive, Finalize, CloseStream),
@@ -21,7 +23,8 @@ package struct DeepgramAdapter: ProviderAdapter {
     package static let descriptor = ProviderDescriptor(
         name: "deepgram",
         displayName: "Deepgram",
-        summary: "Deepgram Nova-3 live transcription over WebSocket (/v1/listen)",
+        summary:
+            "Deepgram Nova-3 (/v1/listen) and Flux (--model flux-general-en|flux-general-multi, /v2/listen) over WebSocket",
         credentialVariables: ["DEEPGRAM_API_KEY"],
         defaultEndpoint: "wss://api.deepgram.com",
         defaultModel: "nova-3",
@@ -36,7 +39,7 @@ package struct DeepgramAdapter: ProviderAdapter {
             ]))
 
     /// Path of the live (Nova) socket; `/v2/listen` is Flux, a different protocol.
-    static let path = "/v1/listen"
+    static let novaPath = "/v1/listen"
     /// Silence after which hark sends `KeepAlive`.
     ///
     /// Deepgram closes after ~10 s without data and advises 3–5 s; 5 s is what its SDKs and
@@ -51,6 +54,12 @@ package struct DeepgramAdapter: ProviderAdapter {
     let model: String
     let headers: [HTTPHeader]
     let emitsInterims: Bool
+    /// True for `flux-…` models: the `/v2/listen` protocol.
+    let isFlux: Bool
+    /// The socket's path: `/v1/listen`, or `/v2/listen` for Flux.
+    var path: String { isFlux ? DeepgramFlux.path : Self.novaPath }
+    /// Deepgram's limit on the keyterms of one request, in its tokens (A1).
+    static let keytermTokenLimit = 500
 
     package init(options: ProviderOptions) throws {
         let name = Self.descriptor.displayName
@@ -90,11 +99,17 @@ package struct DeepgramAdapter: ProviderAdapter {
         let encoding = options.encoding ?? .linear16
         audio = AudioRequirements(sampleRate: sampleRate, encoding: encoding)
         model = options.model ?? Self.descriptor.defaultModel ?? "nova-3"
+        isFlux = DeepgramFlux.isFlux(model: model)
         emitsInterims = options.interimResults
+        let keyterms = try Self.keytermParameters(options: options, model: model)
+        let query =
+            try isFlux
+            ? DeepgramFlux.query(options: options, model: model, audio: audio)
+            : Self.query(options: options, model: model, audio: audio)
         do {
             url = try EndpointURL.build(
-                base: Self.descriptor.defaultEndpoint, override: options.endpoint, path: Self.path,
-                query: Self.query(options: options, model: model, audio: audio))
+                base: Self.descriptor.defaultEndpoint, override: options.endpoint,
+                path: isFlux ? DeepgramFlux.path : Self.novaPath, query: query + keyterms)
         } catch let error as EndpointURL.InvalidEndpoint {
             throw ProviderError.invalidOption(provider: name, option: "--endpoint", hint: error.description)
         }
@@ -105,7 +120,7 @@ package struct DeepgramAdapter: ProviderAdapter {
 
     /// The query: hark's defaults, then every user parameter in order; a user parameter
     /// replaces every default of the same key, and repeated user keys (`keyterm`) stay repeated.
-    static func query(options: ProviderOptions, model: String, audio: AudioRequirements) -> [(String, String)] {
+    static func query(options: ProviderOptions, model: String, audio: AudioRequirements) throws -> [(String, String)] {
         var defaults: [(String, String)] = [("model", model)]
         if let language = options.language { defaults.append(("language", language)) }
         switch audio.encoding {
@@ -123,11 +138,62 @@ package struct DeepgramAdapter: ProviderAdapter {
         defaults += [
             ("interim_results", "true"), ("punctuate", "true"), ("smart_format", "true"), ("vad_events", "true"),
         ]
+        if options.parameters.contains(where: { $0.key == "language_hint" }), options.language != "multi" {
+            throw ProviderError.invalidOption(
+                provider: descriptor.displayName, option: "--param language_hint",
+                hint: "Nova-3 takes language hints only when it detects the language: add --language multi")
+        }
         let userKeys = Set(options.parameters.map(\.key))
         // UtteranceEnd needs interim results; without them Deepgram's utterance_end_ms is useless.
         let interimsOff = options.parameters.contains { $0.key == "interim_results" && $0.value == "false" }
         if !interimsOff { defaults.append(("utterance_end_ms", "1000")) }
         return defaults.filter { !userKeys.contains($0.0) } + options.parameters.map { ($0.key, $0.value) }
+    }
+
+    /// `--keyterm` as repeated `keyterm` parameters, for the models that take them (Nova-3 and
+    /// Flux), after checking the 500-token limit over these and any `--param keyterm=`.
+    ///
+    /// Deepgram does not publish its tokenizer; `keytermTokens` estimates on the high side so a
+    /// list it accepts is not refused by Deepgram, which stops transcribing without an error when
+    /// the limit is exceeded (it closes 1011 about 30 s later).
+    static func keytermParameters(options: ProviderOptions, model: String) throws -> [(String, String)] {
+        let name = descriptor.displayName
+        let fromParameters = options.parameters.filter { $0.key == "keyterm" }.map(\.value)
+        let all = fromParameters + options.keyterms
+        guard !all.isEmpty else { return [] }
+        guard options.keyterms.isEmpty || model.hasPrefix("nova-3") || DeepgramFlux.isFlux(model: model) else {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--keyterm",
+                hint: "Deepgram takes keyterms on Nova-3 and Flux only, not on '\(model)'; use --model nova-3, "
+                    + "or --param keywords=WORD:BOOST for older Nova models")
+        }
+        let tokens = all.reduce(0) { $0 + keytermTokens($1) }
+        if tokens > keytermTokenLimit {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--keyterm",
+                hint: "the \(all.count) keyterms come to about \(tokens) tokens, over Deepgram's limit of "
+                    + "\(keytermTokenLimit) per request (hark counts each word or number as one token per 4 "
+                    + "characters begun, and each other symbol as one); drop the least needed ones")
+        }
+        return options.keyterms.map { ("keyterm", $0) }
+    }
+
+    /// Tokens of one keyterm as hark estimates them: each run of letters or digits counts one
+    /// token per 4 characters begun (sub-word tokenizers average about 4 characters of English
+    /// per token), every other non-space character one.
+    static func keytermTokens(_ term: String) -> Int {
+        var tokens = 0
+        var run = 0
+        for character in term {
+            if character.isLetter || character.isNumber {
+                run += 1
+                continue
+            }
+            tokens += (run + 3) / 4
+            run = 0
+            if !character.isWhitespace { tokens += 1 }
+        }
+        return tokens + (run + 3) / 4
     }
 
     /// Deepgram temporary tokens are JWTs (`Bearer`); API keys are 40 hex digits (`Token`).
@@ -139,17 +205,27 @@ package struct DeepgramAdapter: ProviderAdapter {
         ConnectionRequest(url: url, headers: headers)
     }
 
+    /// Flux works best with 80 ms chunks (Deepgram's recommendation); Nova with hark's 250.
+    package var chunkMilliseconds: Int { isFlux ? DeepgramFlux.chunkMilliseconds : 250 }
+
     package func audioMessages(_ payload: [UInt8]) -> [WireMessage] {
         // An empty binary frame is Deepgram's legacy end-of-stream and closes the socket (A2).
         payload.isEmpty ? [] : [.binary(payload)]
     }
 
     package var keepAlive: KeepAlivePolicy {
-        .message(.text(DeepgramControlMessage.keepAlive), interval: Self.keepAliveInterval)
+        // Flux lists KeepAlive among its client messages too (asyncapi, 2026-updates.md §1).
+        .message(
+            .text(isFlux ? DeepgramFlux.ControlMessage.keepAlive : DeepgramControlMessage.keepAlive),
+            interval: Self.keepAliveInterval)
     }
 
+    /// Nova: `Finalize` then `CloseStream` (A3), finished by the `Metadata` that follows.
+    ///
+    /// Flux: `CloseStream` only (it has no Finalize), finished by the close that follows.
     package func finishMessages() -> [WireMessage] {
-        [.text(DeepgramControlMessage.finalize), .text(DeepgramControlMessage.closeStream)]
+        if isFlux { return [.text(DeepgramFlux.ControlMessage.closeStream)] }
+        return [.text(DeepgramControlMessage.finalize), .text(DeepgramControlMessage.closeStream)]
     }
 
     /// `Metadata`, then close 1000: a `Metadata` before a 1011 (an idle or server close) ends the
@@ -159,10 +235,20 @@ package struct DeepgramAdapter: ProviderAdapter {
     /// Deepgram endpoints on silence it hears; with the gate closed it hears none, so the last
     /// words would wait for the next speech.
     ///
-    /// `Finalize` flushes them now (A3).
-    package func speechEndedMessages() -> [WireMessage] { [.text(DeepgramControlMessage.finalize)] }
+    /// `Finalize` flushes them now (A3); on Flux, `ForceEndTurn` ends the turn now.
+    package func speechEndedMessages() -> [WireMessage] {
+        [.text(isFlux ? DeepgramFlux.ControlMessage.forceEndTurn : DeepgramControlMessage.finalize)]
+    }
 
     package func makeDecoder() -> any TranscriptDecoder {
-        DeepgramTranscriptDecoder(emitsInterims: emitsInterims)
+        if isFlux { return DeepgramFluxDecoder(emitsInterims: emitsInterims) }
+        return DeepgramTranscriptDecoder(emitsInterims: emitsInterims)
+    }
+
+    /// Flux ends a session it was asked to finish by closing without a status code (its Close
+    /// Stream page), which the link reports as 1005; any other failure is one.
+    package func endsSessionAfterFinish(_ failure: LinkFailure) -> Bool {
+        guard isFlux, case .closed(let code, _) = failure else { return false }
+        return code == 1005
     }
 }

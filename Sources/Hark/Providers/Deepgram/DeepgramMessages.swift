@@ -54,6 +54,8 @@ struct DeepgramAlternative: Decodable {
     var transcript: String?
     var confidence: Double?
     var words: [DeepgramWord]?
+    /// Nova-3 `language=multi`: the languages detected in this result.
+    var languages: [String]?
 }
 
 /// One word with absolute times in seconds from the start of this connection's audio.
@@ -66,11 +68,13 @@ struct DeepgramWord: Decodable {
     var punctuatedWord: String?
     /// Present with diarization.
     var speaker: Int?
+    /// Nova-3 `language=multi` (2026-10-23): the word's language.
+    var language: String?
 
     enum CodingKeys: String, CodingKey {
         case word, start, end, confidence
         case punctuatedWord = "punctuated_word"
-        case speaker
+        case speaker, language
     }
 }
 

@@ -145,10 +145,18 @@ struct DeepgramTranscriptDecoder: TranscriptDecoder {
         let windowStart = results.start ?? 0
         let windowEnd = windowStart + (results.duration ?? 0)
         let speakers = Set(words.compactMap(\.speaker))
+        // Nova-3 multilingual: the result's list, else its words' languages by first appearance.
+        var languages = alternative?.languages ?? []
+        if languages.isEmpty {
+            for language in (alternative?.words ?? []).compactMap(\.language) where !languages.contains(language) {
+                languages.append(language)
+            }
+        }
         return TranscriptSegment(
             text: text, start: words.first?.start ?? windowStart, end: words.last?.end ?? windowEnd, words: words,
             speaker: speakers.count == 1 && words.allSatisfy({ $0.speaker != nil }) ? speakers.first : nil,
-            channel: channel, confidence: words.isEmpty ? nil : alternative?.confidence)
+            channel: channel, confidence: words.isEmpty ? nil : alternative?.confidence,
+            languages: words.isEmpty ? [] : languages)
     }
 
     /// A decoding error in a sentence, without the JSON itself.

@@ -123,7 +123,10 @@ package struct GoogleAdapter: ProviderAdapter {
                 GoogleSpeech.ExplicitDecodingConfig(
                     encoding: audio.encoding == .opus ? .oggOpus : .linear16,
                     sampleRateHertz: Int32(audio.sampleRate), audioChannelCount: 1)),
-            model: model, languageCodes: [language])
+            model: model, languageCodes: [language],
+            // `--keyterm`: one inline phrase set on the streaming configuration.
+            adaptation: options.keyterms.isEmpty
+                ? nil : GoogleSpeech.SpeechAdaptation(inlinePhraseSets: [options.keyterms]))
         let streaming = GoogleSpeech.StreamingRecognitionConfig(
             config: config,
             streamingFeatures: GoogleSpeech.StreamingRecognitionFeatures(

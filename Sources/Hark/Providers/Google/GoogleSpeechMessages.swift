@@ -142,19 +142,23 @@ package enum GoogleSpeech {
         package var decoding: Decoding?
         package var model = ""
         package var languageCodes: [String] = []
+        /// Phrase hints (`--keyterm`); nil sends none.
+        package var adaptation: SpeechAdaptation?
 
         package init(
             features: RecognitionFeatures? = nil, decoding: Decoding? = nil, model: String = "",
-            languageCodes: [String] = []
+            languageCodes: [String] = [], adaptation: SpeechAdaptation? = nil
         ) {
             self.features = features
             self.decoding = decoding
             self.model = model
             self.languageCodes = languageCodes
+            self.adaptation = adaptation
         }
 
         package func encode(to writer: inout ProtobufWriter) {
             writer.writeMessage(2, features)
+            writer.writeMessage(6, adaptation)
             switch decoding {
             // A set oneof member is written even when its message is empty (`3A 00`).
             case .automatic: writer.writeLengthDelimited(7, [])
@@ -164,6 +168,51 @@ package enum GoogleSpeech {
             writer.writeString(9, model)
             // Every element, the empty string included, as protobuf does for repeated strings.
             for code in languageCodes { writer.writeLengthDelimited(10, code.utf8) }
+        }
+    }
+
+    /// `SpeechAdaptation` with inline phrase sets only; boosts are left at Google's default.
+    ///
+    /// Field numbers from Google's v2 cloud_speech.proto (googleapis/google-cloud-python,
+    /// speech_v2 types): phrase_sets 1; AdaptationPhraseSet.inline_phrase_set 2;
+    /// PhraseSet.phrases 3; Phrase.value 1.
+    package struct SpeechAdaptation: Sendable, Equatable, ProtobufEncodable {
+        /// Each inline phrase set's phrases.
+        package var inlinePhraseSets: [[String]]
+
+        package init(inlinePhraseSets: [[String]]) {
+            self.inlinePhraseSets = inlinePhraseSets
+        }
+
+        package func encode(to writer: inout ProtobufWriter) {
+            for phrases in inlinePhraseSets {
+                writer.writeMessage(1, AdaptationPhraseSet(phrases: phrases))
+            }
+        }
+
+        /// `AdaptationPhraseSet` holding `inline_phrase_set`, written even when it has no phrases.
+        struct AdaptationPhraseSet: ProtobufEncodable {
+            var phrases: [String]
+
+            func encode(to writer: inout ProtobufWriter) {
+                writer.writeMessage(2, PhraseSet(phrases: phrases))
+            }
+        }
+
+        struct PhraseSet: ProtobufEncodable {
+            var phrases: [String]
+
+            func encode(to writer: inout ProtobufWriter) {
+                for phrase in phrases { writer.writeMessage(3, Phrase(value: phrase)) }
+            }
+        }
+
+        struct Phrase: ProtobufEncodable {
+            var value: String
+
+            func encode(to writer: inout ProtobufWriter) {
+                writer.writeString(1, value)
+            }
         }
     }
 

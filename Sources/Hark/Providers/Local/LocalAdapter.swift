@@ -57,6 +57,12 @@ package struct LocalAdapter: ProviderAdapter {
                 provider: name, option: "--language \(language)",
                 hint: "the offline model only knows English (en, en-US); choose a cloud provider for other languages")
         }
+        if !options.keyterms.isEmpty {
+            throw ProviderError.invalidOption(
+                provider: name, option: "--keyterm",
+                hint: "the offline recognizer has no keyterm boosting; drop --keyterm (and the configuration's "
+                    + "keyterms), or choose a cloud provider")
+        }
         if let encoding = options.encoding, encoding != .linear16 {
             throw ProviderError.invalidOption(
                 provider: name, option: "--encoding \(encoding.rawValue)",

@@ -140,6 +140,17 @@ package struct OpenAIAdapter: ProviderAdapter {
                     "OpenAI would reject the whole session; known keys: \(Self.parameterKeys.joined(separator: ", "))")
             }
         }
+        if !options.keyterms.isEmpty {
+            // `keywords` is a hint of gpt-live-transcribe and gpt-transcribe only (2026-updates.md §3).
+            let modelsTakingKeywords = ["gpt-live-transcribe", "gpt-transcribe"]
+            guard modelsTakingKeywords.contains(model) else {
+                throw ProviderError.invalidOption(
+                    provider: name, option: "--keyterm",
+                    hint: "OpenAI takes keywords on \(modelsTakingKeywords.joined(separator: " and ")) only, not on "
+                        + "\(model); choose one of them with --model, or use --param prompt=… to name the terms")
+            }
+            transcription.keywords = (transcription.keywords ?? []) + options.keyterms
+        }
         var turnDetection: OpenAISessionUpdate.TurnDetection?
         if let turnType {
             turnDetection = OpenAISessionUpdate.TurnDetection(type: turnType)
