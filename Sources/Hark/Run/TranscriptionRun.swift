@@ -50,13 +50,22 @@ package enum TranscriptionRun {
             )
         }
         // `--speed max` means as fast as the provider accepts: for a provider that refuses audio
-        // faster than some pace, that pace, said once on stderr.
+        // faster than some pace, that pace, said once on stderr. Where the provider allows a
+        // head start (AssemblyAI's look-ahead budget), the file is read unpaced and the session's
+        // SendPace sends that much at once, then holds to the pace.
         var speed = configuration.speed
         if case .unlimited = configuration.speed, !isLive, let limit = descriptor.capabilities.maxSpeed {
-            speed = .times(limit)
             let pace = limit == 1 ? "real time" : "\(limit)x real time"
-            onNotice?(
-                "\(descriptor.displayName) accepts audio no faster than \(pace): --speed max streams at \(pace)")
+            let burst = descriptor.capabilities.speedBurstSeconds
+            if burst >= 1 {
+                onNotice?(
+                    "\(descriptor.displayName) accepts audio no faster than \(pace) after a \(Int(burst)) s head start: --speed max sends the first \(Int(burst)) s at once, then streams at \(pace)"
+                )
+            } else {
+                speed = .times(limit)
+                onNotice?(
+                    "\(descriptor.displayName) accepts audio no faster than \(pace): --speed max streams at \(pace)")
+            }
         }
 
         let pipeline = AudioPipeline.Configuration(
