@@ -208,9 +208,9 @@ struct OpenAITurnsEndToEndTests {
             "and about the market square, the fountain, the old church and the school beside the river,",
             "until at last, after forty seconds or so of talking, the speaker comes to the very end of it.",
         ]
-        let speech = try SpeechCorpus.espeak(parts.joined(separator: " "), wordsPerMinute: 150).samples
+        let speech = try SpeechCorpus.espeak(parts.joined(separator: " "), wordsPerMinute: 135).samples
         let seconds = Double(speech.count) / 16000
-        try #require(seconds > 30, "the monologue is only \(seconds) s")
+        try #require(seconds >= 40, "the monologue is only \(seconds) s")
         let texts = (1...10).map { "Part \($0) of the monologue." }
         let fixture = try Fixture(texts)
         defer { fixture.fake.stop() }
@@ -226,6 +226,11 @@ struct OpenAITurnsEndToEndTests {
             ($0["text"] as? String)?.contains("input_audio_buffer.commit") == true
         }
         #expect(commitsBefore.count >= 2, "\(commitsBefore.count) commits before the end of the audio")
+        print(
+            String(
+                format: "openai monologue: %.1f s, %d finals, %d commits before the end of the audio: ", seconds,
+                finals.count, commitsBefore.count)
+                + finals.map { String(format: "%.2f-%.2f", $0.start, $0.end) }.joined(separator: ", "))
         for (final, next) in zip(finals, finals.dropFirst()) {
             #expect(final.end - final.start <= 15.01, "\(final)")
             #expect(final.end <= next.start + 0.001, "\(final) then \(next)")
