@@ -26,8 +26,21 @@ Follows shared/protocols/openai-google.md Part A and its A.12 checklist:
   then no transcript ever arrives (as on the real service).
 * Streaming models (`gpt-live-transcribe`, `gpt-realtime-whisper`) send deltas while audio arrives,
   before the commit; the others only after the commit.
+* `gpt-live-transcribe` and `gpt-realtime-whisper` take no server turn detection (OpenAI's
+  realtime-vad guide: they "require turn detection to be omitted or set to null. Send
+  input_audio_buffer.commit to finish each audio turn"). An update that gives them a non-null
+  `turn_detection` gets an `error` (`invalid_value`, param `session.audio.input.turn_detection`)
+  and is discarded whole; one that omits it gets `turn_detection: null`. What the service answers
+  is not documented: this is by analogy with every other invalid update (a deviation to watch).
+  Without server VAD there is no `speech_started` / `speech_stopped`; only commits end items.
 * WebSocket PING every 20 s; max session `--max-session-seconds` (3600) -> close 1001 "Your session
   hit the maximum duration of 60 minutes."
+
+With `--speech-turns FILE` (a JSON list of texts) the fake transcribes real speech whatever timeline
+it arrives on (gated or not): the n-th committed item holding speech (a 10 ms frame louder than
+-35 dBFS RMS) gets the n-th text, and items without speech get an empty transcript; once an item
+has 300 ms of speech its first word goes out as a delta while audio still arrives, the rest after
+the commit.
 
 Transcripts come from `--script FILE`: a JSON list of utterances `{"start": s, "end": s, "text": "..."}`
 in seconds of received audio; words are spread evenly over each utterance, and an item's transcript is
@@ -43,6 +56,13 @@ Fault scenarios (`--scenario`, comma-separated or repeated):
   out-of-order          deliver each pair of items' `completed` events in reverse order
   fail-item=N           send `…transcription.failed` instead of `completed` for the Nth item
   fault-conn=N          apply the scenarios above only to connection N (1-based)
+  backlog=S | ignore-finish | limit-at-finish | reset-at-finish
+                        the finish faults every fake plays (fakekit.FinishFaults). The service has
+                        no finish message: the finish is the commit hark marks with event_id
+                        `hark_finish_commit` and the empty session.update (`hark_finish`) after it.
+                        ignore-finish answers neither; limit-at-finish closes 1001 "Your session hit
+                        the maximum duration of 60 minutes." as the commit arrives; reset-at-finish
+                        drops TCP then.
 
 With `--marked` (fault tests; see fakekit.py; the client sends marked audio at 24 kHz, 240-sample
 frames), each connection reads the input position written in its first decoded audio frame and
@@ -63,6 +83,7 @@ import json
 import re
 import signal
 import secrets
+import struct
 import time
 
 import fakekit
@@ -78,6 +99,8 @@ MODELS = {
     "gpt-realtime-whisper",
 }
 STREAMING_MODELS = {"gpt-live-transcribe", "gpt-realtime-whisper"}
+# Models without server turn detection: the client commits each turn.
+CLIENT_TURN_MODELS = {"gpt-live-transcribe", "gpt-realtime-whisper"}
 CLIENT_EVENTS = [
     "session.update",
     "session.close",
@@ -97,6 +120,8 @@ CLIENT_EVENTS = [
 def extra_arguments(parser):
     parser.add_argument("--script", default=None, help="JSON list of utterances {start, end, text}")
     parser.add_argument("--api-key", default=None, help="the only key accepted (default: any)")
+    parser.add_argument(
+        "--speech-turns", default=None, help="JSON list of texts, one per committed item that holds speech")
     parser.add_argument("--completion-delay", type=float, default=0.05)
     parser.add_argument(
         "--max-session-seconds", type=float, default=3600.0, help="wall time from the upgrade, as the service counts")
@@ -106,6 +131,10 @@ def extra_arguments(parser):
 
 
 ARGS = fakekit.parse_arguments("Fake OpenAI Realtime transcription server", extra_arguments)
+SPEECH_TURNS = None
+if ARGS.speech_turns:
+    with open(ARGS.speech_turns) as turns_file:
+        SPEECH_TURNS = json.load(turns_file)
 RECORDER = fakekit.Recorder(ARGS.record)
 
 
@@ -171,6 +200,9 @@ class Rejected(Exception):
         self.code, self.message, self.param = code, message, param
 
 
+FINISH_FAULTS = fakekit.FinishFaults(ARGS.scenarios)
+
+
 class Session:
     def __init__(self, ws, conn, query, kind):
         self.ws = ws
@@ -188,6 +220,10 @@ class Session:
         }
         self.include = None
         self.audio_bytes = 0
+        self.frame_bytes = b""
+        self.loud_ms = 0
+        self.turn_index = 0
+        self.turn_delta_sent = False
         self.buffer_start_ms = 0.0
         self.pending_item = None
         self.last_item = None
@@ -198,6 +234,12 @@ class Session:
         self.held = None
         self.tasks = set()
         self.closed = False
+        self.ignoring_finish = False
+        # backlog=S: answers leave through a queue, the n-th n*S s late.
+        self.backlog = None
+        if FINISH_FAULTS.backlog:
+            self.backlog = fakekit.BacklogSender(FINISH_FAULTS.backlog)
+            self.backlog.start(self.deliver)
         # The script this connection plays (--marked: from where its audio starts).
         self.script = SCRIPT
 
@@ -207,8 +249,20 @@ class Session:
 
     async def send(self, message):
         message.setdefault("event_id", event_id())
-        RECORDER.event(self.conn, "sent", message=message)
-        await self.ws.send(json.dumps(message))
+        if self.backlog:
+            self.backlog.send(("message", message))
+            return
+        await self.deliver(("message", message))
+
+    async def deliver(self, item):
+        kind, payload = item
+        if kind == "message":
+            RECORDER.event(self.conn, "sent", message=payload)
+            await self.ws.send(json.dumps(payload))
+        else:
+            code, reason = payload
+            RECORDER.event(self.conn, "close", code=code, reason=reason)
+            await self.ws.close(code, reason)
 
     async def error(self, kind, code, message, param=None, client_event=None):
         await self.send(
@@ -222,8 +276,10 @@ class Session:
         if self.closed:
             return
         self.closed = True
-        RECORDER.event(self.conn, "close", code=code, reason=reason)
-        await self.ws.close(code, reason)
+        if self.backlog:
+            self.backlog.send(("close", (code, reason)))
+            return
+        await self.deliver(("close", (code, reason)))
 
     def session_object(self):
         return {
@@ -327,12 +383,15 @@ class Session:
                 td = merged
             config["turn_detection"] = td
         model = (config["transcription"] or {}).get("model")
-        if model == "gpt-realtime-whisper" and config["turn_detection"] is not None:
-            raise Rejected(
-                "invalid_value",
-                "turn_detection must be null for gpt-realtime-whisper.",
-                "session.audio.input.turn_detection",
-            )
+        if model in CLIENT_TURN_MODELS:
+            if given.get("turn_detection") is not None:
+                raise Rejected(
+                    "invalid_value",
+                    f"turn_detection is not supported for model '{model}'. Set turn_detection to null and send "
+                    "input_audio_buffer.commit to finish each audio turn.",
+                    "session.audio.input.turn_detection",
+                )
+            config["turn_detection"] = None
         return config
 
     async def on_session_update(self, message):
@@ -420,6 +479,39 @@ class Session:
                 }
             )
 
+    async def follow_speech(self, data):
+        """`--speech-turns`: counts loud 10 ms frames of the current buffer; streams a first word."""
+        self.frame_bytes += data
+        while len(self.frame_bytes) >= 960:
+            frame, self.frame_bytes = self.frame_bytes[:960], self.frame_bytes[960:]
+            samples = struct.unpack("<480h", frame)
+            mean_square = sum(v * v for v in samples) / 480 / (32768.0 * 32768.0)
+            if mean_square > 10 ** (-35 / 10):
+                self.loud_ms += 10
+        if self.loud_ms >= 300 and not self.turn_delta_sent and self.turn_index < len(SPEECH_TURNS):
+            self.turn_delta_sent = True
+            await self.send(
+                {
+                    "type": "conversation.item.input_audio_transcription.delta",
+                    "item_id": self.item_id(),
+                    "content_index": 0,
+                    "delta": SPEECH_TURNS[self.turn_index].split()[0],
+                    "obfuscation": secrets.token_hex(4),
+                }
+            )
+
+    def speech_turn_words(self):
+        """`--speech-turns`: the next text if the buffer held speech, as words; resets the buffer's count."""
+        words = []
+        if self.loud_ms > 0 and self.turn_index < len(SPEECH_TURNS):
+            texts = SPEECH_TURNS[self.turn_index].split()
+            # The first word went out as a delta already, if it did.
+            words = [{"text": t, "start": 0, "end": 0, "first_sent": i == 0 and self.turn_delta_sent} for i, t in enumerate(texts)]
+            self.turn_index += 1
+        self.loud_ms = 0
+        self.turn_delta_sent = False
+        return words
+
     async def commit(self, end_ms, client_event=None):
         buffered = end_ms - self.buffer_start_ms
         if buffered < 100:
@@ -433,7 +525,7 @@ class Session:
             )
             return
         item = self.item_id()
-        words = self.words_between(self.buffer_start_ms, end_ms)
+        words = self.words_between(self.buffer_start_ms, end_ms) if SPEECH_TURNS is None else self.speech_turn_words()
         self.buffer_start_ms = end_ms
         self.pending_item = None
         previous = self.last_item
@@ -459,7 +551,7 @@ class Session:
     async def transcribe(self, item, number, words):
         await asyncio.sleep(ARGS.completion_delay)
         for index, word in enumerate(words):
-            if id(word) in self.streamed:
+            if id(word) in self.streamed or word.get("first_sent"):
                 continue
             self.streamed.add(id(word))
             await self.send(
@@ -498,6 +590,7 @@ class Session:
                     "output_tokens": len(words),
                 },
             }
+        RECORDER.event(self.conn, done["type"].rsplit(".", 1)[-1], item=item, transcript=done.get("transcript"))
         if self.scenarios.get("out-of-order"):
             if self.held is None:
                 # Held until the next item completes, or briefly when none follows.
@@ -528,6 +621,8 @@ class Session:
             RECORDER.event(self.conn, "marked-start", input_seconds=offset)
             self.script = load_script(fakekit.shift_words(UTTERANCES, offset))
         self.audio_bytes += len(data)
+        if SPEECH_TURNS is not None:
+            await self.follow_speech(data)
         drop = self.scenarios.get("drop-after-bytes")
         if drop and self.audio_bytes >= int(drop):
             RECORDER.event(self.conn, "dropped", after_bytes=self.audio_bytes)
@@ -559,6 +654,23 @@ class Session:
         if self.scenarios.get("silent"):
             return
         client_event = message.get("event_id") if isinstance(message, dict) else None
+        if client_event == "hark_finish_commit":
+            fault = FINISH_FAULTS.at_finish()
+            if fault:
+                RECORDER.event(self.conn, "scenario", action=f"{fault}-at-finish")
+            if fault == "ignore":
+                self.ignoring_finish = True
+                return
+            if fault == "limit":
+                minutes = int(round(ARGS.max_session_seconds / 60))
+                await self.close(1001, f"Your session hit the maximum duration of {minutes} minutes.")
+                return
+            if fault == "reset":
+                self.closed = True
+                self.ws.transport.abort()
+                return
+        if client_event == "hark_finish" and self.ignoring_finish:
+            return
         if kind == "session.update":
             await self.on_session_update(message)
         elif kind == "input_audio_buffer.commit":
@@ -644,6 +756,8 @@ async def handler(ws, path):
         watcher.cancel()
         for task in list(session.tasks):
             task.cancel()
+        if session.backlog:
+            session.backlog.stop()
         RECORDER.event(conn, "ended", close_code=ws.close_code)
 
 

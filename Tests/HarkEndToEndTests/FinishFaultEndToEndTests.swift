@@ -2,7 +2,8 @@ import Foundation
 import HarkTestSupport
 import Testing
 
-/// Faults against the end of a stream, for every cloud provider, on the binary.
+/// Faults against the end of a stream, for every cloud provider (Deepgram, AssemblyAI, OpenAI,
+/// Google), on the binary.
 ///
 /// A run either prints every sentence once, or names the seconds it could not transcribe and
 /// exits 75: never a silent loss.
@@ -19,9 +20,16 @@ struct FinishFaultEndToEndTests {
         /// hark's `--speed` (AssemblyAI refuses audio faster than real time).
         let speed: String
         /// Flags that make the fake hold the last sentence until the finish (Deepgram's
-        /// endpointing longer than the audio after it).
+        /// endpointing, OpenAI's server VAD silence, longer than the audio after it).
         let holdLastSentence: [String]
+        /// Configuration members for this provider, without braces ("" for none).
+        var configuration = ""
         var testDescription: String { harness.provider }
+
+        /// hark's configuration file: `members` and this provider's own.
+        func config(_ members: String) -> String {
+            "{" + [members, configuration].filter { !$0.isEmpty }.joined(separator: ", ") + "}"
+        }
     }
 
     /// Sentences every 3 s, 1.6 s long; 17.2 s of audio ends 0.3 s after the last one, before
@@ -37,17 +45,26 @@ struct FinishFaultEndToEndTests {
             harness: ProviderFaultHarness(
                 fake: "assemblyai.py", provider: "assemblyai", keyVariable: "ASSEMBLYAI_API_KEY", sampleRate: 16000),
             speed: "1", holdLastSentence: []),
+        // The marked audio is not speech, so hark's turn detector (gpt-live-transcribe) finds no
+        // turns in it: a model with server turn detection, whose turns the fake places from its
+        // script, as in OpenAIFaultTests.
+        Provider(
+            harness: ProviderFaultHarness(
+                fake: "openai.py", provider: "openai", keyVariable: "OPENAI_API_KEY", sampleRate: 24000),
+            speed: "4", holdLastSentence: ["--param", "silence_duration_ms=500"],
+            configuration: #""providers": {"openai": {"model": "gpt-4o-transcribe"}}"#),
     ]
 
-    static let fastRetry = #"{"retry_base": 0.05, "retry_cap": 0.2}"#
+    static let fastRetry = #""retry_base": 0.05, "retry_cap": 0.2"#
 
     @Test(
-        "a provider whose every message leaves 0.4 s after the one before: waited for, every sentence once",
+        "a provider falling behind, each message 0.4 s later than the one before: waited for, every sentence once",
         arguments: providers)
     func backlog(provider: Provider) throws {
         // --interim: many messages, so the backlog grows to many seconds by the end of the file.
         let run = try provider.harness.run(
-            seconds: Self.seconds, scenarios: ["backlog=0.4"], config: Self.fastRetry, speed: provider.speed,
+            seconds: Self.seconds, scenarios: ["backlog=0.4"], config: provider.config(Self.fastRetry),
+            speed: provider.speed,
             extra: ["--interim", "--format", "jsonl"] + provider.holdLastSentence)
         run.reportFigures("\(provider.harness.provider) backlog")
         #expect(run.result.status == 0, "\(run.diagnosis)")
@@ -55,7 +72,7 @@ struct FinishFaultEndToEndTests {
         #expect(run.connections == 1, "\(run.diagnosis)")
         // The backlog really was seconds deep: the fake sent its last message long after the last audio.
         let sent = run.events.filter { $0["event"] as? String == "sent" }.compactMap { $0["at"] as? Double }
-        let audio = run.events.filter { ["binary"].contains($0["event"] as? String ?? "") }
+        let audio = run.events.filter { ["binary", "append"].contains($0["event"] as? String ?? "") }
             .compactMap { $0["at"] as? Double }
         let behind = (sent.max() ?? 0) - (audio.max() ?? 0)
         #expect(behind > 2, "the fake was only \(behind) s behind: \(run.diagnosis)")
@@ -65,7 +82,7 @@ struct FinishFaultEndToEndTests {
         "a provider that never answers the finish: the seconds not finalized are named, exit 75", arguments: providers)
     func finishNeverAnswered(provider: Provider) throws {
         let run = try provider.harness.run(
-            seconds: Self.seconds, scenarios: ["ignore-finish"], config: #"{"finish_timeout": 2}"#,
+            seconds: Self.seconds, scenarios: ["ignore-finish"], config: provider.config(#""finish_timeout": 2"#),
             speed: provider.speed, extra: ["--format", "jsonl"] + provider.holdLastSentence)
         #expect(run.result.status == 75, "\(run.diagnosis)")
         let printed = Self.finals(run)
@@ -89,7 +106,8 @@ struct FinishFaultEndToEndTests {
         arguments: providers)
     func limitAtFinish(provider: Provider) throws {
         let run = try provider.harness.run(
-            seconds: Self.seconds, scenarios: ["limit-at-finish"], config: Self.fastRetry, speed: provider.speed,
+            seconds: Self.seconds, scenarios: ["limit-at-finish"], config: provider.config(Self.fastRetry),
+            speed: provider.speed,
             extra: ["--format", "jsonl"] + provider.holdLastSentence)
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(Self.finals(run) == run.sentences, "\(run.diagnosis)")
@@ -100,7 +118,8 @@ struct FinishFaultEndToEndTests {
     @Test("a reset as the finish arrives: the rest is replayed, every sentence once", arguments: providers)
     func resetAtFinish(provider: Provider) throws {
         let run = try provider.harness.run(
-            seconds: Self.seconds, scenarios: ["reset-at-finish"], config: Self.fastRetry, speed: provider.speed,
+            seconds: Self.seconds, scenarios: ["reset-at-finish"], config: provider.config(Self.fastRetry),
+            speed: provider.speed,
             extra: ["--format", "jsonl"] + provider.holdLastSentence)
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(Self.finals(run) == run.sentences, "\(run.diagnosis)")
@@ -122,7 +141,7 @@ struct FinishFaultEndToEndTests {
     }
 
     /// hark on the Google fake playing `scenario`, with jsonl output.
-    static func google(_ scenario: String, config: String = fastRetry) throws -> (
+    static func google(_ scenario: String, config: String = "{\(fastRetry)}") throws -> (
         result: CommandResult, fixture: GoogleEndToEndTests.Fixture
     ) {
         let fixture = try GoogleEndToEndTests.Fixture(

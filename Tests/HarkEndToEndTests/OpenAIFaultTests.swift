@@ -13,7 +13,11 @@ struct OpenAIFaultTests {
     /// Sentences every 3 s, 1.6 s long: 0.3-1.9, 3.3-4.9, 6.3-7.9 ...
     static let harness = ProviderFaultHarness(
         fake: "openai.py", provider: "openai", keyVariable: "OPENAI_API_KEY", sampleRate: 24000)
-    static let fastRetry = #"{"retry_base": 0.05, "retry_cap": 0.2}"#
+    /// The marked audio is not speech, so hark's own turn detector (gpt-live-transcribe's turns)
+    /// finds no turns in it: these runs use a model with server turn detection, whose turns the
+    /// fake places from its script.
+    static let serverTurns = #""providers": {"openai": {"model": "gpt-4o-transcribe"}}"#
+    static let fastRetry = #"{"retry_base": 0.05, "retry_cap": 0.2, "# + serverTurns + "}"
 
     @Test("OpenAI dropping TCP mid-utterance: hark reconnects, replays, and loses and repeats nothing")
     func dropMidUtterance() throws {
@@ -101,7 +105,8 @@ struct OpenAIFaultTests {
         // The fake would end sessions at 3 s; hark rotates first (after a final past 1.7 s, or at 1.9 s).
         let run = try Self.harness.run(
             seconds: 24, fakeArguments: ["--max-session-seconds", "3"],
-            config: #"{"retry_base": 0.05, "retry_cap": 0.2, "session_limit": 2}"#, speed: "4")
+            config: #"{"retry_base": 0.05, "retry_cap": 0.2, "session_limit": 2, "# + Self.serverTurns + "}", speed: "4"
+        )
         run.reportFigures("openai rotation by hark")
         #expect(run.result.status == 0, "\(run.diagnosis)")
         #expect(run.result.stdoutLines == run.sentences, "\(run.diagnosis)")

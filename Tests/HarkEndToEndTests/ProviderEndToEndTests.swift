@@ -147,11 +147,15 @@ struct ProviderEndToEndTests {
 
     // MARK: OpenAI
 
-    @Test("OpenAI: a WAV file at --speed max prints each completed item once, in order")
+    @Test(
+        "OpenAI with server VAD (gpt-4o-transcribe): a WAV file at --speed max prints each completed item once, in order"
+    )
     func openAIFile() throws {
         let fixture = try Fixture("openai.py", keyVariable: "OPENAI_API_KEY")
         defer { fixture.fake.stop() }
-        let result = try fixture.hark("openai", ["--speed", "max", fixture.wavPath])
+        // The test pattern is not speech: a model with server turn detection places the turns
+        // (OpenAITurnsEndToEndTests covers the default model, whose turns hark decides).
+        let result = try fixture.hark("openai", ["--model", "gpt-4o-transcribe", "--speed", "max", fixture.wavPath])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutLines == Self.expected, "\(result.stderr)")
         // OpenAI takes 24 kHz: 4 s of 16 kHz input arrive as 4 s at 24 kHz, base64 in JSON.
@@ -184,12 +188,13 @@ struct ProviderEndToEndTests {
         #expect(other.fake.recordedEvents().isEmpty)
     }
 
-    @Test("OpenAI: stdin with JSON Lines")
+    @Test("OpenAI with server VAD (gpt-4o-transcribe): stdin with JSON Lines")
     func openAIStdin() throws {
         let fixture = try Fixture("openai.py", keyVariable: "OPENAI_API_KEY")
         defer { fixture.fake.stop() }
         let result = try fixture.hark(
-            "openai", ["--speed", "max", "--format", "jsonl", "-"], stdin: DeepgramEndToEndTests.wav(fixture.pcm))
+            "openai", ["--model", "gpt-4o-transcribe", "--speed", "max", "--format", "jsonl", "-"],
+            stdin: DeepgramEndToEndTests.wav(fixture.pcm))
         #expect(result.status == 0, "\(result.stderr)")
         let finals = result.stdoutLines.compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

@@ -8,14 +8,27 @@ package struct AudioChunk: Sendable, Equatable {
     package var sampleRate: Int
     /// Seconds from the start of the input to the first sample of this chunk.
     package var inputStart: Double
-    /// The voice-activity gate closed after this chunk: no audio follows until the next speech.
+    /// A turn of speech ended after this chunk: the voice-activity gate closed (no audio follows
+    /// until the next speech), or hark decides turns for the provider and a pause or the longest
+    /// turn came.
     package var endsSpeech: Bool
+    /// Where speech began inside this chunk, on the input's timeline (the detector's first voice frame).
+    package var speechStart: Double?
+    /// Where the turn's speech ended, on the input's timeline, on a chunk that `endsSpeech`.
+    ///
+    /// It may lie in an earlier chunk; the audio from there to this chunk's end is contiguous (the pause).
+    package var speechEnd: Double?
 
-    package init(samples: [Int16], sampleRate: Int, inputStart: Double, endsSpeech: Bool = false) {
+    package init(
+        samples: [Int16], sampleRate: Int, inputStart: Double, endsSpeech: Bool = false, speechStart: Double? = nil,
+        speechEnd: Double? = nil
+    ) {
         self.samples = samples
         self.sampleRate = sampleRate
         self.inputStart = inputStart
         self.endsSpeech = endsSpeech
+        self.speechStart = speechStart
+        self.speechEnd = speechEnd
     }
 
     /// Length in seconds.

@@ -41,6 +41,10 @@ package struct AudioPipeline {
     private var producedSamples: Int = 0
     /// Seconds of input seen.
     package private(set) var secondsIn: Double = 0
+    /// Where speech began, until the chunk holding that moment is cut.
+    private var pendingOnset: Double?
+    /// Where the last chunk out ended on the input.
+    private var lastChunkEnd: Double?
 
     package init(inputRate: Int, inputChannels: Int, configuration: Configuration) {
         self.inputRate = inputRate
@@ -88,9 +92,7 @@ package struct AudioPipeline {
         guard var stages = self.stages.take() else { return chunker.finish() }
         defer { self.stages = stages }
         var chunks = try place(try stages.resampler.finish(), through: &stages.voice)
-        for block in stages.voice.finish() {
-            chunks += chunker.append(block.samples, inputStart: block.inputStart)
-        }
+        chunks += cut(stages.voice.finish())
         chunks += chunker.finish()
         return chunks
     }
@@ -100,17 +102,49 @@ package struct AudioPipeline {
         let start = (origin ?? 0) + Double(producedSamples) / Double(configuration.outputRate)
         producedSamples += samples.count
         let block = AudioBlock(samples: samples, sampleRate: configuration.outputRate, channels: 1, inputStart: start)
-        let wasSending = voice.isSending
+        return cut(try voice.process(block))
+    }
+
+    /// Chunks the stage's audio, cutting a chunk short where a turn ends (the gate closed, or hark
+    /// decides turns for the provider) so the utterance's tail goes out now rather than with the
+    /// next speech, marked so the session can tell the provider; and notes where speech began.
+    private mutating func cut(_ outputs: [VoiceProcessingStage.Output]) -> [AudioChunk] {
         var chunks: [AudioChunk] = []
-        for passed in try voice.process(block) {
-            chunks += chunker.append(passed.samples, inputStart: passed.inputStart)
+        var marked = 0
+        func markOnset(from index: Int) {
+            guard let onset = pendingOnset else { return }
+            for position in index..<chunks.count where chunks[position].inputEnd > onset {
+                chunks[position].speechStart = max(onset, chunks[position].inputStart)
+                pendingOnset = nil
+                return
+            }
         }
-        if wasSending, !voice.isSending {
-            // The gate closed: send the utterance's tail now rather than holding a partial
-            // chunk until the next speech, and mark it so the session can tell the provider.
-            chunks += chunker.finish()
-            if !chunks.isEmpty { chunks[chunks.count - 1].endsSpeech = true }
+        for output in outputs {
+            switch output {
+            case .audio(let block):
+                chunks += chunker.append(block.samples, inputStart: block.inputStart)
+                markOnset(from: marked)
+                marked = chunks.count
+            case .turn(.speechStarted(let at)):
+                pendingOnset = at
+            case .turn(.turnEnded(let speechEnd)):
+                chunks += chunker.finish()
+                markOnset(from: marked)
+                marked = chunks.count
+                if chunks.isEmpty, configuration.processing.maxTurnLength != nil, let lastChunkEnd {
+                    // The turn's audio all left in earlier calls (it ended on a chunk boundary):
+                    // an empty chunk carries the end, since the provider needs it to end the turn.
+                    chunks.append(
+                        AudioChunk(samples: [], sampleRate: configuration.outputRate, inputStart: lastChunkEnd))
+                }
+                if !chunks.isEmpty {
+                    chunks[chunks.count - 1].endsSpeech = true
+                    chunks[chunks.count - 1].speechEnd = speechEnd
+                }
+                marked = chunks.count
+            }
         }
+        if let last = chunks.last { lastChunkEnd = last.inputEnd }
         return chunks
     }
 

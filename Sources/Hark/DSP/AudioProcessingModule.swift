@@ -26,7 +26,7 @@ package final class AudioProcessingModule {
         }
         try options.validate()
         var settings = hark_apm_options(
-            voice_detection: options.voiceActivityGate ? 1 : 0,
+            voice_detection: options.detectsVoice ? 1 : 0,
             vad_likelihood: Self.likelihood(forVADLevel: options.vadLevel),
             noise_suppression_level: options.noiseSuppression.map(Self.suppressionLevel) ?? -1,
             gain_control: options.gainControl ? 1 : 0,
@@ -46,7 +46,7 @@ package final class AudioProcessingModule {
         self.handle = handle
         self.sampleRate = sampleRate
         self.frameLength = Int(hark_apm_frame_length(handle))
-        self.detectsVoice = options.voiceActivityGate
+        self.detectsVoice = options.detectsVoice
     }
 
     deinit {

@@ -18,6 +18,10 @@ package struct AudioProcessingOptions: Sendable, Equatable {
     package var gainControl: Bool
     /// WebRTC's high-pass filter (removes DC and rumble below about 80 Hz).
     package var highPassFilter: Bool
+    /// Set when the provider leaves turns to hark (`ProviderAdapter.maxClientTurnLength`): the
+    /// voice detector then runs even with the gate off, every pause ends a turn, and so does this
+    /// much unbroken speech.
+    package var maxTurnLength: Duration?
 
     /// The `--vad-level` used when none is given, as in `Configuration`: 1, `kModerateLikelihood`.
     ///
@@ -28,7 +32,8 @@ package struct AudioProcessingOptions: Sendable, Equatable {
     package init(
         voiceActivityGate: Bool = false, vadLevel: Int = AudioProcessingOptions.defaultVADLevel,
         preRoll: Duration = .milliseconds(300), hangOver: Duration = .milliseconds(800),
-        noiseSuppression: NoiseSuppressionLevel? = nil, gainControl: Bool = false, highPassFilter: Bool = false
+        noiseSuppression: NoiseSuppressionLevel? = nil, gainControl: Bool = false, highPassFilter: Bool = false,
+        maxTurnLength: Duration? = nil
     ) {
         self.voiceActivityGate = voiceActivityGate
         self.vadLevel = vadLevel
@@ -37,11 +42,15 @@ package struct AudioProcessingOptions: Sendable, Equatable {
         self.noiseSuppression = noiseSuppression
         self.gainControl = gainControl
         self.highPassFilter = highPassFilter
+        self.maxTurnLength = maxTurnLength
     }
+
+    /// True when the voice detector runs: for the gate, or to find turns.
+    package var detectsVoice: Bool { voiceActivityGate || maxTurnLength != nil }
 
     /// True when any stage needs WebRTC audio processing at all; when false the chain skips it.
     package var needsAudioProcessing: Bool {
-        voiceActivityGate || noiseSuppression != nil || gainControl || highPassFilter
+        detectsVoice || noiseSuppression != nil || gainControl || highPassFilter
     }
 
     /// Checks ranges before any audio flows, so a bad flag fails at start-up.
@@ -54,6 +63,9 @@ package struct AudioProcessingOptions: Sendable, Equatable {
         }
         guard hangOver >= .zero, hangOver <= .seconds(10) else {
             throw .invalidOption(option: "hang-over", value: "\(hangOver)", expected: "0 to 10 seconds")
+        }
+        if let maxTurnLength, maxTurnLength < .seconds(1) {
+            throw .invalidOption(option: "turn length", value: "\(maxTurnLength)", expected: "at least 1 second")
         }
     }
 }

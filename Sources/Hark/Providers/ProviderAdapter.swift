@@ -205,10 +205,16 @@ package protocol ProviderAdapter: Sendable {
     /// What keeps an idle session open.
     var keepAlive: KeepAlivePolicy { get }
 
-    /// Messages sent when the voice-activity gate closes after speech (no audio will follow
-    /// until the next speech), for providers that would otherwise wait for silence they never
-    /// get: Deepgram's `Finalize`, OpenAI's commit when it detects no turns itself.
+    /// Messages sent when a turn of speech ends (the voice-activity gate closed, or, with
+    /// `maxClientTurnLength` set, hark's turn detector found a pause or the longest turn), for
+    /// providers that would otherwise wait for silence they never get: Deepgram's `Finalize`,
+    /// OpenAI's commit when it detects no turns itself.
     func speechEndedMessages() -> [WireMessage]
+
+    /// Set when the provider leaves turns to the client: hark's voice detector then ends a turn at
+    /// every pause, and after this much unbroken speech, whether or not the gate is on, and the
+    /// session sends `speechEndedMessages()` there. nil (the default): the provider finds turns.
+    var maxClientTurnLength: Duration? { get }
 
     /// Messages that ask the provider to finish: flush its last results and end the session
     /// (Deepgram `Finalize` + `CloseStream`, AssemblyAI `Terminate`). After them the session
@@ -260,6 +266,8 @@ extension ProviderAdapter {
 
     package func endsSessionAfterFinish(_ failure: LinkFailure) -> Bool { false }
 
+    package var maxClientTurnLength: Duration? { nil }
+
     package func makeInProcessLink() throws -> any ProviderLink {
         throw ProviderError.protocolError(
             provider: Self.descriptor.displayName, hint: "this provider is reached over the network, not in-process")
@@ -287,10 +295,28 @@ package protocol TranscriptDecoder {
     /// for a protocol whose last results are never confirmed as final (Deepgram Flux's last
     /// `Update`), the close is that confirmation. Most decoders owe nothing.
     mutating func eventsAtClose() -> [TranscriptEvent]
+
+    /// Told what the session did on this connection, before any answer to it can be decoded, for
+    /// protocols whose answers refer to it without saying where it lies in the audio.
+    mutating func sessionDid(_ action: SessionAction)
 }
 
 extension TranscriptDecoder {
     package var isReady: Bool { true }
 
     package mutating func eventsAtClose() -> [TranscriptEvent] { [] }
+
+    package mutating func sessionDid(_ action: SessionAction) {}
+}
+
+/// Something the session did on a connection, with its place on the connection's timeline
+/// (seconds of audio sent on it, the timeline decoders report times on).
+package enum SessionAction: Sendable, Equatable {
+    /// Speech began here (the voice detector's first voice frame).
+    case speechStarted(at: Double)
+    /// A turn's speech ended at `speechEnd`, and `speechEndedMessages()` went out after `sentAt`
+    /// seconds of audio (the pause after the speech lies between the two).
+    case speechEnded(speechEnd: Double, sentAt: Double)
+    /// The finish messages went out after `at` seconds of audio.
+    case finishSent(at: Double)
 }

@@ -68,10 +68,12 @@ package enum TranscriptionRun {
             }
         }
 
+        var processing = AudioProcessingOptions(configuration: configuration, sourceIsLive: isLive)
+        processing.maxTurnLength = adapter.maxClientTurnLength
         let pipeline = AudioPipeline.Configuration(
             outputRate: adapter.audio.sampleRate,
             chunkDuration: .milliseconds(Self.chunkMilliseconds(configuration, adapter: adapter)),
-            processing: AudioProcessingOptions(configuration: configuration, sourceIsLive: isLive))
+            processing: processing)
 
         let source: any AudioSource
         var warnings: AudioSourceWarnings?

@@ -308,6 +308,8 @@ package struct TranscriptionSession: Sendable {
         let makeEncoder = self.makeEncoder
         let timerDeadline = SenderTimerDeadline()
         let senderEnd = LockedValue(StreamEnd.inputFinished)
+        // What the sender did that the decoder must know before it reads the answers to it.
+        let actions = LockedValue<[SessionAction]>([])
 
         do {
             for message in adapter.openingMessages() { try await link.send(message) }
@@ -326,6 +328,9 @@ package struct TranscriptionSession: Sendable {
                             let heardAt = ContinuousClock.now
                             lastHeard.withLock { $0 = heardAt }
                             finishWatch.withLock { $0.heard(at: heardAt) }
+                            for action in actions.withLock({ $0.removeAllReturning() }) {
+                                decoder.sessionDid(action)
+                            }
                             let events = try decoder.decode(message)
                             if decoder.isReady { ready.signal() }
                             for event in events {
@@ -367,7 +372,7 @@ package struct TranscriptionSession: Sendable {
                     let end = try await Self.send(
                         adapter: adapter, encoder: try makeEncoder(adapter.audio), link: link, backlog: backlog,
                         timeline: timeline, ready: ready, lastHeard: lastHeard, rotation: rotation,
-                        finishing: finishing, timerDeadline: timerDeadline, options: options)
+                        finishing: finishing, timerDeadline: timerDeadline, actions: actions, options: options)
                     senderEnd.withLock { $0 = end }
                     timerDeadline.set(nil)
                     finishWatch.withLock { $0.finishRequested(at: .now) }
@@ -489,7 +494,7 @@ package struct TranscriptionSession: Sendable {
         adapter: any ProviderAdapter, encoder: consuming any AudioPayloadEncoder, link: any ProviderLink,
         backlog: AudioBacklog, timeline: LockedValue<StreamTimeline>, ready: AsyncSignal,
         lastHeard: LockedValue<ContinuousClock.Instant>, rotation: RotationClock, finishing: LockedValue<Bool>,
-        timerDeadline: SenderTimerDeadline, options: SessionOptions
+        timerDeadline: SenderTimerDeadline, actions: LockedValue<[SessionAction]>, options: SessionOptions
     ) async throws -> StreamEnd {
         var encoder = encoder
         if adapter.waitsForReady {
@@ -547,13 +552,28 @@ package struct TranscriptionSession: Sendable {
                     if allowed > .now { try await Task.sleep(until: allowed) }
                 }
                 secondsOnConnection += chunk.duration
-                timeline.withLock { $0.append(inputStart: chunk.inputStart, duration: chunk.duration) }
+                let streamEnd = timeline.withLock { timeline in
+                    timeline.append(inputStart: chunk.inputStart, duration: chunk.duration)
+                    return timeline.streamEnd
+                }
+                if let speechStart = chunk.speechStart {
+                    let at = streamEnd - (chunk.inputEnd - speechStart)
+                    actions.withLock { $0.append(.speechStarted(at: max(0, at))) }
+                }
                 let payload = try encoder.encode(chunk)
                 if !payload.isEmpty {
                     for message in adapter.audioMessages(payload) { try await link.send(message) }
                 }
                 if chunk.endsSpeech {
-                    for message in adapter.speechEndedMessages() { try await link.send(message) }
+                    let messages = adapter.speechEndedMessages()
+                    if !messages.isEmpty {
+                        // The audio from the speech's end to here is contiguous (the pause).
+                        let speechEnd = chunk.speechEnd.map { streamEnd - (chunk.inputEnd - $0) } ?? streamEnd
+                        actions.withLock {
+                            $0.append(.speechEnded(speechEnd: min(max(0, speechEnd), streamEnd), sentAt: streamEnd))
+                        }
+                    }
+                    for message in messages { try await link.send(message) }
                 }
                 if !sentAudio { lastHeard.withLock { $0 = .now } }
                 sentAudio = true
@@ -584,12 +604,16 @@ package struct TranscriptionSession: Sendable {
                     // the backlog for the next connection. At the end of the input the sender
                     // finishes below instead.
                     if now - lastAudio >= after, !backlog.inputHasEnded {
-                        try await Self.finish(adapter: adapter, encoder: &encoder, link: link, finishing: finishing)
+                        try await Self.finish(
+                            adapter: adapter, encoder: &encoder, link: link, finishing: finishing, timeline: timeline,
+                            actions: actions)
                         return .closedWhenIdle
                     }
                 }
             case .endOfInput:
-                try await Self.finish(adapter: adapter, encoder: &encoder, link: link, finishing: finishing)
+                try await Self.finish(
+                    adapter: adapter, encoder: &encoder, link: link, finishing: finishing, timeline: timeline,
+                    actions: actions)
                 return .inputFinished
             }
         }
@@ -598,13 +622,15 @@ package struct TranscriptionSession: Sendable {
     /// Asks the provider to finish: the encoder's tail, the finish messages, the half-close.
     private static func finish(
         adapter: any ProviderAdapter, encoder: inout any AudioPayloadEncoder, link: any ProviderLink,
-        finishing: LockedValue<Bool>
+        finishing: LockedValue<Bool>, timeline: LockedValue<StreamTimeline>, actions: LockedValue<[SessionAction]>
     ) async throws {
         finishing.withLock { $0 = true }
         let tail = try encoder.finish()
         if !tail.isEmpty {
             for message in adapter.audioMessages(tail) { try await link.send(message) }
         }
+        let streamEnd = timeline.withLock { $0.streamEnd }
+        actions.withLock { $0.append(.finishSent(at: streamEnd)) }
         for message in adapter.finishMessages() { try await link.send(message) }
         if adapter.finishesByHalfClose { await link.close() }
     }
@@ -716,4 +742,12 @@ final class RotationClock: Sendable {
 package struct SessionTimeout: Error, Sendable, CustomStringConvertible {
     package var phase: String
     package var description: String { "timed out \(phase)" }
+}
+
+extension Array {
+    /// Empties the array, returning what it held.
+    fileprivate mutating func removeAllReturning() -> [Element] {
+        defer { removeAll() }
+        return self
+    }
 }

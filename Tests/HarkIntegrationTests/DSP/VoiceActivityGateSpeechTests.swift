@@ -191,4 +191,118 @@ struct VoiceActivityGateSpeechTests {
         // WebRTC's float path converts to 16-bit scale and back: at most one step of rounding.
         #expect(worst <= 1, "largest difference \(worst) steps")
     }
+    /// Four sentences with 6 s pauses, over steady white noise at `noiseDBFS` (RMS) throughout,
+    /// as in a quiet room; with each sentence's span (first to last loud sample), in seconds.
+    static func sentencesInNoise(noiseDBFS: Double) throws -> (
+        samples: [Float], rate: Int, sentences: [(start: Double, end: Double)]
+    ) {
+        let texts = [
+            "The first sentence is about the weather.", "A second one follows after a pause.",
+            "Then comes the third sentence.", "And the last one ends the recording.",
+        ]
+        var samples: [Float] = []
+        var sentences: [(start: Double, end: Double)] = []
+        var rate = 22050
+        for (index, text) in texts.enumerated() {
+            let speech = try DSPTestAudio.speech(text)
+            rate = speech.rate
+            let pause = [Float](repeating: 0, count: index == 0 ? rate * 2 : rate * 6)
+            samples += pause
+            let first = try #require(DSPTestAudio.onset(of: speech.samples))
+            let last = try #require(speech.samples.lastIndex { abs($0) > 0.02 })
+            sentences.append(
+                (Double(samples.count + first) / Double(rate), Double(samples.count + last) / Double(rate)))
+            samples += speech.samples
+        }
+        samples += [Float](repeating: 0, count: rate * 2)
+        // Uniform noise in [-a, a] has an RMS of a / sqrt(3).
+        let amplitude = Float(pow(10, noiseDBFS / 20) * 3.0.squareRoot())
+        let noise = DSPTestAudio.noise(count: samples.count, amplitude: amplitude, seed: 77)
+        for index in samples.indices { samples[index] += noise[index] }
+        return (samples, rate, sentences)
+    }
+
+    @Test(
+        "steady room noise between sentences is not sent as speech at the default level (at most 10 % of the pauses at -60 dBFS), and no loud sample is lost",
+        arguments: [-69.0, -60.0, -50.0])
+    func roomNoiseBetweenSentences(noiseDBFS: Double) throws {
+        let input = try Self.sentencesInNoise(noiseDBFS: noiseDBFS)
+        let options = AudioProcessingOptions(voiceActivityGate: true)
+        let result = try Self.gate(input.samples, rate: input.rate, options: options)
+        let segments = Self.segments(result.chunks)
+        func sent(from start: Double, to end: Double) -> Double {
+            segments.reduce(0) { $0 + max(0, min(end, $1.end) - max(start, $1.start)) }
+        }
+        var pauses = 0.0
+        var pauseSent = 0.0
+        var beyondMargins = 0.0
+        for (previous, next) in zip(input.sentences, input.sentences.dropFirst()) {
+            pauses += next.start - previous.end
+            pauseSent += sent(from: previous.end, to: next.start)
+            // What the hang-over after a sentence and the pre-roll before the next always send.
+            beyondMargins += sent(from: previous.end + 0.8 + 0.1, to: next.start - 0.3 - 0.1)
+        }
+        print(
+            String(
+                format:
+                    "room noise %.0f dBFS, --vad-level %d: %.2f s of %.2f s of pauses sent (%.1f %%), %.2f s beyond hang-over and pre-roll",
+                noiseDBFS, options.vadLevel, pauseSent, pauses, pauseSent / pauses * 100, beyondMargins))
+        if noiseDBFS <= -60 {
+            #expect(beyondMargins <= 0.1 * pauses, "\(beyondMargins) s of \(pauses) s of noise sent: \(segments)")
+        }
+        var clipped: [Double] = []
+        for sentence in input.sentences {
+            let start = Int(sentence.start * Double(input.rate))
+            let end = Int(sentence.end * Double(input.rate))
+            for index in start...end where abs(input.samples[index]) > 0.05 {
+                let time = Double(index) / Double(input.rate)
+                if !segments.contains(where: { $0.start <= time && time < $0.end }) { clipped.append(time) }
+            }
+        }
+        #expect(clipped.isEmpty, "\(clipped.count) loud samples not sent, first at \(clipped.first ?? 0) s")
+        for sentence in input.sentences {
+            #expect(
+                segments.contains { $0.start <= sentence.start - 0.2 && sentence.start < $0.end },
+                "the onset at \(sentence.start) s is clipped: \(segments)")
+        }
+    }
+    @Test(
+        "with turns asked for and the gate off, every sample is sent and each sentence ends a turn at its last word",
+        arguments: [false, true])
+    func turnsWithOrWithoutGate(gate: Bool) throws {
+        let input = try Self.sentencesInNoise(noiseDBFS: -60)
+        var pipeline = AudioPipeline(
+            inputRate: input.rate, inputChannels: 1,
+            configuration: .init(
+                outputRate: 24000,
+                processing: AudioProcessingOptions(voiceActivityGate: gate, maxTurnLength: .seconds(15))))
+        var chunks: [AudioChunk] = []
+        let block = input.rate / 50
+        for start in stride(from: 0, to: input.samples.count, by: block) {
+            chunks += try pipeline.process(
+                AudioBlock(
+                    samples: Array(input.samples[start..<min(input.samples.count, start + block)]),
+                    sampleRate: input.rate, channels: 1, inputStart: Double(start) / Double(input.rate)))
+        }
+        chunks += try pipeline.finish()
+        if !gate {
+            let sent = chunks.reduce(0.0) { $0 + $1.duration }
+            #expect(abs(sent - Double(input.samples.count) / Double(input.rate)) < 0.01, "sent \(sent) s")
+        }
+        let starts = chunks.compactMap(\.speechStart)
+        let ends = chunks.filter(\.endsSpeech).compactMap(\.speechEnd)
+        #expect(starts.count == input.sentences.count, "speech starts \(starts)")
+        #expect(ends.count == input.sentences.count, "turn ends \(ends)")
+        for (sentence, (start, end)) in zip(input.sentences, zip(starts, ends)) {
+            #expect(abs(start - sentence.start) < 0.3, "turn starts at \(start) s, speech at \(sentence.start) s")
+            #expect(abs(end - sentence.end) < 0.3, "turn ends at \(end) s, speech at \(sentence.end) s")
+        }
+        // The chunk that ends a turn ends one hang-over after the speech.
+        for chunk in chunks where chunk.endsSpeech {
+            let speechEnd = try #require(chunk.speechEnd)
+            #expect(
+                abs(chunk.inputEnd - speechEnd - 0.8) < 0.02
+                    || chunk.inputEnd >= Double(input.samples.count) / Double(input.rate) - 0.02)
+        }
+    }
 }

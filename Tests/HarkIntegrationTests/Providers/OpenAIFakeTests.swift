@@ -48,7 +48,9 @@ struct OpenAIFakeTests {
     @Test("the adapter's session.update, audio and finish give finals in order and a finished decoder")
     func adapterAgainstFake() throws {
         try withFake { fake in
-            let adapter = try OpenAIAdapter(options: ProviderOptions(credential: "test-key", endpoint: fake.endpoint()))
+            // Silence is no speech for hark's own turns: a model with server VAD, which the fake plays from its script.
+            let adapter = try OpenAIAdapter(
+                options: ProviderOptions(credential: "test-key", endpoint: fake.endpoint(), model: "gpt-4o-transcribe"))
             let request = try adapter.connectionRequest()
             var steps: [[String: Any]] = [["wait": "session.created"]]
             for case .text(let text) in adapter.openingMessages() { steps.append(["text": text]) }
@@ -171,7 +173,9 @@ struct OpenAIFakeTests {
         }
     }
 
-    @Test("gpt-realtime-whisper with server VAD and a transcription update to a conversation session are refused")
+    @Test(
+        "gpt-realtime-whisper and gpt-live-transcribe with server VAD, and a transcription update to a conversation session, are refused"
+    )
     func modelRules() throws {
         try withFake { fake in
             let whisper = try ScriptedWebSocketClient.run(
@@ -183,6 +187,18 @@ struct OpenAIFakeTests {
                 ])
             let error = try #require(whisper.messages(ofType: "error").first?["error"] as? [String: Any])
             #expect(error["param"] as? String == "session.audio.input.turn_detection")
+            // gpt-live-transcribe likewise (OpenAI's realtime-vad guide); omitting turn_detection gives null.
+            let live = try ScriptedWebSocketClient.run(
+                url: url(fake), headers: [Self.bearer],
+                steps: [
+                    ["wait": "session.created"],
+                    ["json": Self.update(model: "gpt-live-transcribe", turnDetection: ["type": "semantic_vad"])],
+                    ["wait": "error"], ["close": 1000],
+                ])
+            let liveError = try #require(live.messages(ofType: "error").first?["error"] as? [String: Any])
+            #expect(liveError["code"] as? String == "invalid_value")
+            #expect((liveError["message"] as? String)?.contains("gpt-live-transcribe") == true)
+            #expect(live.messages(ofType: "session.updated").isEmpty)
             let conversation = try ScriptedWebSocketClient.run(
                 url: url(fake, query: "model=gpt-realtime"), headers: [Self.bearer],
                 steps: [["wait": "session.created"], ["json": Self.update()], ["wait": "error"], ["close": 1000]])

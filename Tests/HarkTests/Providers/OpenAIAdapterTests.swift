@@ -54,7 +54,9 @@ struct OpenAIAdapterTests {
         #expect(local == "ws://127.0.0.1:8123/v1/realtime?intent=transcription")
     }
 
-    @Test("the session.update asks for a transcription session with 24 kHz PCM, the model and server VAD")
+    @Test(
+        "the session.update asks for a transcription session with 24 kHz PCM, gpt-live-transcribe and turn_detection null; hark decides turns"
+    )
     func defaultSession() throws {
         let adapter = try adapter()
         #expect(adapter.audio == AudioRequirements(sampleRate: 24000, encoding: .linear16))
@@ -68,9 +70,29 @@ struct OpenAIAdapterTests {
         let transcription = try #require(input["transcription"] as? [String: Any])
         #expect(transcription["model"] as? String == "gpt-live-transcribe")
         #expect(transcription["language"] == nil)
-        let turnDetection = try #require(input["turn_detection"] as? [String: Any])
-        #expect(turnDetection["type"] as? String == "server_vad")
+        #expect(input["turn_detection"] is NSNull)
         #expect(input["noise_reduction"] == nil)
+        #expect(adapter.maxClientTurnLength == .seconds(15))
+        #expect(adapter.speechEndedMessages().count == 1)
+        // A model with server turn detection keeps it by default, and hark leaves turns to it.
+        let serverVAD = try self.adapter(model: "gpt-4o-transcribe")
+        #expect((try self.input(serverVAD)["turn_detection"] as? [String: Any])?["type"] as? String == "server_vad")
+        #expect(serverVAD.maxClientTurnLength == nil)
+        #expect(serverVAD.speechEndedMessages().isEmpty)
+    }
+
+    @Test("gpt-live-transcribe refuses server and semantic VAD with the reason, and passes keywords and languages")
+    func liveTranscribe() throws {
+        for value in ["server_vad", "semantic_vad"] {
+            let error = AdapterFixtures.providerError { _ = try adapter(parameters: [("turn_detection", value)]) }
+            #expect(error.map(Kind.init) == .invalidOption)
+            #expect(error?.description.contains("turn_detection null") == true, "\(String(describing: error))")
+        }
+        let hinted = try input(adapter(parameters: [("keywords", "hark,soxr"), ("languages", "en, de")]))
+        let transcription = try #require(hinted["transcription"] as? [String: Any])
+        #expect(transcription["keywords"] as? [String] == ["hark", "soxr"])
+        #expect(transcription["languages"] as? [String] == ["en", "de"])
+        #expect(try input(adapter(parameters: [("turn_detection", "none")]))["turn_detection"] is NSNull)
     }
 
     @Test("--model, --language and parameters become session fields; turn_detection=none sends an explicit null")
@@ -97,15 +119,20 @@ struct OpenAIAdapterTests {
     func turnDetection() throws {
         let vad =
             try input(
-                adapter(parameters: [
-                    ("vad_threshold", "0.6"), ("silence_duration_ms", "700"), ("prefix_padding_ms", "200"),
-                ])
+                adapter(
+                    model: "gpt-4o-transcribe",
+                    parameters: [
+                        ("vad_threshold", "0.6"), ("silence_duration_ms", "700"), ("prefix_padding_ms", "200"),
+                    ])
             )["turn_detection"] as? [String: Any]
         #expect(vad?["threshold"] as? Double == 0.6)
         #expect(vad?["silence_duration_ms"] as? Int == 700)
         #expect(vad?["prefix_padding_ms"] as? Int == 200)
         let semantic =
-            try input(adapter(parameters: [("turn_detection", "semantic_vad"), ("eagerness", "high")]))[
+            try input(
+                adapter(
+                    model: "gpt-4o-mini-transcribe",
+                    parameters: [("turn_detection", "semantic_vad"), ("eagerness", "high")]))[
                 "turn_detection"] as? [String: Any]
         #expect(semantic?["type"] as? String == "semantic_vad")
         #expect(semantic?["eagerness"] as? String == "high")
@@ -349,6 +376,42 @@ struct OpenAIAdapterTests {
             &decoder, [Self.committed("a", after: nil), Self.marker, Self.completed("a", "Push to talk.")])
         #expect(AdapterFixtures.finals(events).map(\.text) == ["Push to talk."])
         #expect(decoder.isFinished)
+    }
+
+    @Test(
+        "without server VAD each committed item takes the times of hark's own turn, refused commits drop theirs, and finished waits for every commit"
+    )
+    func clientTurnTimes() throws {
+        var decoder = try readyDecoder(vad: false)
+        decoder.sessionDid(.speechStarted(at: 1.0))
+        decoder.sessionDid(.speechEnded(speechEnd: 2.5, sentAt: 3.3))
+        #expect(decoder.awaitsResults)
+        var events = try AdapterFixtures.decodeAll(
+            &decoder, [Self.delta("a", "Hello"), Self.committed("a", after: nil)])
+        #expect(AdapterFixtures.interims(events).first?.start == 1.0)
+        // A commit the server refuses (too little audio) is answered by an error, not `committed`.
+        decoder.sessionDid(.speechEnded(speechEnd: 3.4, sentAt: 3.4))
+        decoder.sessionDid(.speechStarted(at: 5.0))
+        decoder.sessionDid(.speechEnded(speechEnd: 6.2, sentAt: 7.0))
+        decoder.sessionDid(.finishSent(at: 7.5))
+        events = try AdapterFixtures.decodeAll(
+            &decoder,
+            [
+                #"{"type":"error","event_id":"e","error":{"type":"invalid_request_error","code":"input_audio_buffer_commit_empty","message":"buffer too small","param":null,"event_id":null}}"#,
+                Self.committed("b", after: "a"), Self.committed("tail", after: "b"), Self.marker,
+                Self.completed("b", "Second."),
+            ])
+        #expect(decoder.isFinished == false, "item a and the tail have no result yet")
+        events += try AdapterFixtures.decodeAll(
+            &decoder, [Self.completed("a", "Hello there."), Self.completed("tail", "Thank you.")])
+        let finals = AdapterFixtures.finals(events)
+        #expect(
+            finals == [
+                TranscriptSegment(text: "Hello there.", start: 1.0, end: 2.5),
+                TranscriptSegment(text: "Second.", start: 5.0, end: 6.2),
+            ])
+        #expect(decoder.isFinished)
+        #expect(!decoder.awaitsResults)
     }
 
     @Test("an error after the session is ready is a notice with its code, not fatal")

@@ -8,9 +8,17 @@ import FoundationEssentials
 // Known deviations and choices:
 // - Unknown `--param` keys are refused before connecting: the server discards a whole
 //   `session.update` with any bad field, and the session then never transcribes.
+// - `gpt-live-transcribe` (the default) and `gpt-realtime-whisper` take no server turn detection
+//   (OpenAI's realtime-vad guide: they "require turn detection to be omitted or set to null. Send
+//   input_audio_buffer.commit to finish each audio turn"), so hark sends `turn_detection: null`
+//   and decides turns itself (`maxClientTurnLength`): its voice detector commits at every pause
+//   and after 15 s of unbroken speech, whether or not the gate is on. `--param turn_detection=
+//   server_vad|semantic_vad` is refused for them before connecting.
 // - The realtime events carry no word times. Segment times come from `speech_started` /
-//   `speech_stopped` (server turn detection); with turn detection off they stay at the end of the
-//   previous item.
+//   `speech_stopped` with server turn detection, and from hark's own turns otherwise: the session
+//   tells the decoder where speech began and ended on the connection's audio (`SessionAction`),
+//   and the n-th commit's `committed` takes the n-th turn's times (commits are answered in order,
+//   each with `committed` or an `input_audio_buffer_commit_empty` error).
 // - At the end hark always commits (an empty-buffer error for that commit is expected and
 //   ignored). With server turn detection on, an item committed without any speech since the
 //   previous commit holds only trailing silence; its text (often a hallucinated "Thank you.") is
@@ -21,7 +29,7 @@ package struct OpenAIAdapter: ProviderAdapter {
     package static let descriptor = ProviderDescriptor(
         name: "openai",
         displayName: "OpenAI",
-        summary: "OpenAI Realtime transcription (GA; server VAD, semantic VAD or none)",
+        summary: "OpenAI Realtime transcription (GA; hark's own turns, or server/semantic VAD where the model has it)",
         credentialVariables: ["OPENAI_API_KEY"],
         defaultEndpoint: "wss://api.openai.com",
         defaultModel: "gpt-live-transcribe",
@@ -38,8 +46,14 @@ package struct OpenAIAdapter: ProviderAdapter {
     /// `--param` keys hark turns into session fields.
     static let parameterKeys = [
         "turn_detection", "noise_reduction", "prompt", "vad_threshold", "prefix_padding_ms", "silence_duration_ms",
-        "eagerness", "delay", "keywords",
+        "eagerness", "delay", "keywords", "languages",
     ]
+
+    /// Models that take no server turn detection: the client commits each turn.
+    static let clientTurnModels: Set<String> = ["gpt-live-transcribe", "gpt-realtime-whisper"]
+
+    /// The longest turn hark lets run before committing it, for a talker who never pauses.
+    static let maxTurnLength = Duration.seconds(15)
 
     private let credential: String
     private let endpoint: String?
@@ -71,6 +85,7 @@ package struct OpenAIAdapter: ProviderAdapter {
         self.model = model
         // gpt-realtime-whisper streams by itself: it needs turn_detection null and takes no prompt.
         let isWhisperStream = model == "gpt-realtime-whisper"
+        let needsClientTurns = Self.clientTurnModels.contains(model)
 
         var transcription = OpenAISessionUpdate.Transcription(model: model)
         if let language = options.language {
@@ -83,7 +98,7 @@ package struct OpenAIAdapter: ProviderAdapter {
             transcription.language = code
         }
 
-        var turnType: String? = isWhisperStream ? nil : "server_vad"
+        var turnType: String? = needsClientTurns ? nil : "server_vad"
         var noiseReduction = OpenAISessionUpdate.NoiseReduction.unchanged
         var threshold: Double?
         var prefixPadding: Int?
@@ -99,8 +114,12 @@ package struct OpenAIAdapter: ProviderAdapter {
                 switch value {
                 case "none", "null": turnType = nil
                 case "server_vad", "semantic_vad":
-                    guard !isWhisperStream else {
-                        throw invalid(parameter, "gpt-realtime-whisper needs turn_detection=none")
+                    guard !needsClientTurns else {
+                        throw invalid(
+                            parameter,
+                            "\(model) takes no server turn detection (OpenAI requires turn_detection null for it); "
+                                + "hark ends its turns itself, so leave the parameter out, or use --model "
+                                + "gpt-4o-transcribe for server_vad")
                     }
                     turnType = value
                 default: throw invalid(parameter, "use none, server_vad or semantic_vad")
@@ -134,6 +153,8 @@ package struct OpenAIAdapter: ProviderAdapter {
                 transcription.delay = value
             case "keywords":
                 transcription.keywords = value.split(separator: ",").map { $0.trimmedOfWhitespace() }
+            case "languages":
+                transcription.languages = value.split(separator: ",").map { $0.trimmedOfWhitespace() }
             default:
                 throw invalid(
                     parameter,
@@ -211,6 +232,10 @@ package struct OpenAIAdapter: ProviderAdapter {
     ///
     /// With server VAD the server commits after the hang-over's silence by itself.
     package func speechEndedMessages() -> [WireMessage] { serverDetectsTurns ? [] : [commitMessage()] }
+
+    /// Without server turn detection nothing but hark's commits ends a turn, so hark finds them,
+    /// with or without the gate.
+    package var maxClientTurnLength: Duration? { serverDetectsTurns ? nil : Self.maxTurnLength }
 
     package func makeDecoder() -> any TranscriptDecoder {
         OpenAITranscriptDecoder(serverDetectsTurns: serverDetectsTurns, model: model)
@@ -324,7 +349,13 @@ package struct OpenAIAdapter: ProviderAdapter {
 /// interim text, `completed` replaces it with the final. Items transcribe concurrently and may
 /// complete out of order, so a final is held until every earlier item is final (or failed).
 /// The decoder is ready at the `session.updated` that confirms transcription is on, and finished
-/// once the answer to hark's finish marker arrived and every committed item is done.
+/// once the answer to hark's finish marker arrived, every commit hark sent was answered, and every
+/// committed item is done (completed or failed).
+///
+/// Without server turn detection the times come from hark's own turns (`sessionDid`): each commit
+/// hark sends queues its turn (where speech began and ended on the connection's audio), and the
+/// server answers commits in order, each with `committed` (which takes the turn's times) or an
+/// `input_audio_buffer_commit_empty` error (which drops it).
 struct OpenAITranscriptDecoder: TranscriptDecoder {
     let serverDetectsTurns: Bool
     let model: String
@@ -352,12 +383,49 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
     private var speechSinceCommit = false
     private var lastEnd = 0.0
 
+    /// A turn hark committed and the server has not answered yet, on the connection's audio.
+    private struct SentTurn {
+        var start: Double
+        var end: Double
+        /// False for the finish commit of trailing audio with no speech detected in it.
+        var hadSpeech: Bool
+    }
+
+    /// Commits hark sent, oldest first, awaiting `committed` or a refusal.
+    private var sentTurns: [SentTurn] = []
+    /// Where the speech of the turn now being spoken began (hark's detector), if it has.
+    private var turnSpeechStart: Double?
+    /// Where the last commit hark sent ended the buffer.
+    private var lastCommitAt = 0.0
+
     init(serverDetectsTurns: Bool, model: String) {
         self.serverDetectsTurns = serverDetectsTurns
         self.model = model
     }
 
-    var isFinished: Bool { finishAcknowledged && !items.contains { $0.committed && !$0.done } }
+    var isFinished: Bool { finishAcknowledged && !awaitsResults }
+
+    /// A commit not yet answered, or a committed item not yet completed or failed.
+    var awaitsResults: Bool { !sentTurns.isEmpty || items.contains { $0.committed && !$0.done } }
+
+    mutating func sessionDid(_ action: SessionAction) {
+        guard !serverDetectsTurns else { return }
+        switch action {
+        case .speechStarted(let at):
+            if turnSpeechStart == nil { turnSpeechStart = at }
+        case .speechEnded(let speechEnd, let sentAt):
+            let start = turnSpeechStart ?? lastCommitAt
+            sentTurns.append(SentTurn(start: start, end: max(start, speechEnd), hadSpeech: true))
+            turnSpeechStart = nil
+            lastCommitAt = sentAt
+        case .finishSent(let at):
+            // The finish commit takes whatever followed the last turn.
+            let start = turnSpeechStart ?? lastCommitAt
+            sentTurns.append(SentTurn(start: start, end: max(start, at), hadSpeech: turnSpeechStart != nil))
+            turnSpeechStart = nil
+            lastCommitAt = at
+        }
+    }
 
     mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
         let name = OpenAIAdapter.descriptor.displayName
@@ -452,6 +520,10 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
             throw OpenAIAdapter.requestError(
                 type: detail?.type, code: code, message: "OpenAI error \(text)", model: model, setup: true)
         }
+        if code == "input_audio_buffer_commit_empty", !serverDetectsTurns, !sentTurns.isEmpty {
+            // The server answers commits in order: this refusal is the oldest one's.
+            sentTurns.removeFirst()
+        }
         switch detail?.eventID {
         case OpenAIClientMessage.finishCommitID where code == "input_audio_buffer_commit_empty":
             // Nothing was left to commit at the end: expected.
@@ -471,9 +543,16 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
         let index = itemIndex(id)
         var item = items.remove(at: index)
         item.committed = true
-        item.silent = serverDetectsTurns && !speechSinceCommit
-        item.start = speechStart ?? lastEnd
-        item.end = max(speechEnd ?? item.start, item.start)
+        if !serverDetectsTurns, !sentTurns.isEmpty {
+            let turn = sentTurns.removeFirst()
+            item.silent = !turn.hadSpeech
+            item.start = turn.start
+            item.end = turn.end
+        } else {
+            item.silent = serverDetectsTurns && !speechSinceCommit
+            item.start = speechStart ?? lastEnd
+            item.end = max(speechEnd ?? item.start, item.start)
+        }
         lastEnd = max(lastEnd, item.end)
         speechStart = nil
         speechEnd = nil
@@ -490,7 +569,10 @@ struct OpenAITranscriptDecoder: TranscriptDecoder {
     /// The index of an item, adding it at the end when this is its first event.
     private mutating func itemIndex(_ id: String) -> Int {
         if let index = items.firstIndex(where: { $0.id == id }) { return index }
-        items.append(Item(id: id, start: lastEnd, end: lastEnd))
+        // Deltas of streaming models come before `committed`: the item is the oldest turn hark
+        // committed and the server has not answered, or else the turn being spoken.
+        let start = sentTurns.first?.start ?? turnSpeechStart ?? lastEnd
+        items.append(Item(id: id, start: start, end: start))
         return items.count - 1
     }
 

@@ -54,6 +54,7 @@ struct OpenAISessionUpdate: Encodable {
         var prompt: String?
         var delay: String?
         var keywords: [String]?
+        var languages: [String]?
     }
 
     /// `audio.input.noise_reduction`: left as it is, turned off (`null`), or a filter type.
