@@ -9,9 +9,9 @@ import ServeWire
     import Glibc
 #endif
 
-/// One browser session: its id on the pipe, the page's connection while it is there, and what
+/// One browser session (touched only on the event loop, like the hub): its id on the pipe, the page's connection while it is there, and what
 /// the page was sent (so a page that reconnects gets what it missed, once).
-final class PageSession {
+final class PageSession: @unchecked Sendable {
     let id: UInt32
     let key: String
     let sampleRate: Int
@@ -261,11 +261,11 @@ final class ServeHub: @unchecked Sendable {
 }
 
 /// hark's end of the pipe: frames in; hark closing it ends the server.
-final class HarkPipeHandler: ChannelInboundHandler, Sendable {
+final class HarkPipeHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     let hub: ServeHub
     // Touched only on the event loop, like the hub.
-    nonisolated(unsafe) private var decoder = ServeFrameDecoder()
+    private var decoder = ServeFrameDecoder()
 
     init(hub: ServeHub) { self.hub = hub }
 

@@ -7,9 +7,8 @@ import ServeWire
 /// Lines for hark, which copies them to its stderr. Never a token or a key.
 enum ServeLog {
     static func write(_ line: String) {
-        let text = line + "\n"
-        _ = text.withCString { fputs($0, stderr) }
-        fflush(stderr)
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }
 

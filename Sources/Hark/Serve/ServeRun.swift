@@ -1,4 +1,4 @@
-import ServeWire
+package import ServeWire
 import Synchronization
 
 /// Where `hark serve` listens and what each browser may use.
