@@ -12,23 +12,29 @@ struct ServeEndToEndTests {
         "And this is the last.",
     ]
 
-    /// The sentences spoken by espeak-ng, one second of silence before, between and after
-    /// (the fake's energy detector ends an utterance after half a second of quiet).
-    static func speechWAV(in directory: URL) throws -> String {
+    /// The sentences spoken by espeak-ng, silence before, between and after (the Deepgram
+    /// fake's energy detector ends an utterance after half a second of quiet), and a script of
+    /// where each sentence is (for the OpenAI fake, which transcribes by time).
+    static func speechWAV(in directory: URL) throws -> (path: String, script: String) {
         var pcm = Data()
+        var script: [[String: Any]] = []
         func silence(_ seconds: Double) { pcm.append(Data(count: Int(seconds * 16000) * 2)) }
         silence(1.5)
         for sentence in sentences {
             let utterance = try SpeechCorpus.espeak(sentence)
+            let start = Double(pcm.count / 2) / 16000
             for sample in utterance.samples {
                 withUnsafeBytes(of: sample.littleEndian) { pcm.append(contentsOf: $0) }
             }
+            script.append(["start": start, "end": Double(pcm.count / 2) / 16000, "text": sentence])
             silence(1.2)
         }
         silence(1.5)
         let path = directory.appendingPathComponent("speech.wav").path
         try DeepgramEndToEndTests.wav(pcm).write(to: URL(fileURLWithPath: path))
-        return path
+        let scriptPath = directory.appendingPathComponent("script.json").path
+        try JSONSerialization.data(withJSONObject: script).write(to: URL(fileURLWithPath: scriptPath))
+        return (path, scriptPath)
     }
 
     struct Report {
@@ -63,10 +69,18 @@ struct ServeEndToEndTests {
     struct Fixture {
         let fake: FakeServer
         let directory: URL
+        let provider: String
+        let keyVariable: String
 
-        init(scenario: [String] = []) throws {
-            directory = try PackagePaths.temporaryDirectory("hark-serve-e2e")
-            fake = try FakeServer(script: "deepgram.py", arguments: scenario.flatMap { ["--scenario", $0] })
+        init(
+            scenario: [String] = [], fake script: String = "deepgram.py", provider: String = "deepgram",
+            keyVariable: String = "DEEPGRAM_API_KEY", arguments: [String] = [],
+            directory: URL? = nil
+        ) throws {
+            self.directory = try directory ?? PackagePaths.temporaryDirectory("hark-serve-e2e")
+            self.provider = provider
+            self.keyVariable = keyVariable
+            fake = try FakeServer(script: script, arguments: arguments + scenario.flatMap { ["--scenario", $0] })
         }
 
         /// Runs the harness; `serve` are `hark serve`'s own arguments.
@@ -74,9 +88,9 @@ struct ServeEndToEndTests {
             let script = PackagePaths.root.appendingPathComponent("Tests/Browser/serve_harness.py").path
             let result = try CommandRunner.run(
                 PackagePaths.python,
-                [script, "--hark", PackagePaths.harkBinary.path, "--env", "DEEPGRAM_API_KEY=test-key"] + harness
+                [script, "--hark", PackagePaths.harkBinary.path, "--env", "\(keyVariable)=test-key"] + harness
                     + [
-                        "--", "--provider", "deepgram", "--endpoint", fake.endpoint(), "--format", "jsonl",
+                        "--", "--provider", provider, "--endpoint", fake.endpoint(), "--format", "jsonl",
                         "--listen", "127.0.0.1:0",
                     ] + serve,
                 timeout: timeout)
@@ -111,7 +125,7 @@ struct ServeEndToEndTests {
     func browserShowsFinals() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
-        let audio = try Self.speechWAV(in: fixture.directory)
+        let audio = try Self.speechWAV(in: fixture.directory).path
         let screenshot = fixture.directory.appendingPathComponent("serve-page.png").path
         let report = try fixture.harness([
             "--mode", "browser", "--audio", audio, "--expect-finals", String(Self.sentences.count),
@@ -140,7 +154,7 @@ struct ServeEndToEndTests {
         // 16 kHz linear16: 32000 bytes a second; the drop comes about 4 s into the audio.
         let fixture = try Fixture(scenario: ["drop-after-bytes=128000"])
         defer { fixture.fake.stop() }
-        let audio = try Self.speechWAV(in: fixture.directory)
+        let audio = try Self.speechWAV(in: fixture.directory).path
         let screenshot = fixture.directory.appendingPathComponent("serve-reset.png").path
         let report = try fixture.harness([
             "--mode", "browser", "--audio", audio, "--expect-finals", String(Self.sentences.count),
@@ -160,7 +174,7 @@ struct ServeEndToEndTests {
     func browserPageReconnects() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
-        let audio = try Self.speechWAV(in: fixture.directory)
+        let audio = try Self.speechWAV(in: fixture.directory).path
         let screenshot = fixture.directory.appendingPathComponent("serve-resume.png").path
         let report = try fixture.harness([
             "--mode", "browser", "--audio", audio, "--expect-finals", String(Self.sentences.count),
@@ -172,6 +186,28 @@ struct ServeEndToEndTests {
         // One provider session: the page came back to it.
         let opened = fixture.fake.recordedEvents().filter { $0["event"] as? String == "open" }
         #expect(opened.count == 1)
+    }
+
+    @Test("Chromium with the OpenAI fake: each sentence once, in order, in the page and on stdout")
+    func browserOpenAI() throws {
+        let directory = try PackagePaths.temporaryDirectory("hark-serve-e2e")
+        let speech = try Self.speechWAV(in: directory)
+        let fixture = try Fixture(
+            fake: "openai.py", provider: "openai", keyVariable: "OPENAI_API_KEY", arguments: ["--script", speech.script],
+            directory: directory)
+        defer { fixture.fake.stop() }
+        let screenshot = fixture.directory.appendingPathComponent("serve-openai.png").path
+        // --no-vad: the fake places the script's words by the audio it received, and the gate
+        // (on for live sources) would skip the silences the script's times count.
+        let report = try fixture.harness(
+            [
+                "--mode", "browser", "--audio", speech.path, "--expect-finals", String(Self.sentences.count),
+                "--screenshot", screenshot,
+            ], serve: ["--no-vad"])
+        #expect(report.error == nil, "\(report.summary)")
+        #expect(report.pageFinals.map(\.text) == Self.sentences, "\(report.summary)")
+        #expect(report.stdoutFinals.map(\.text) == Self.sentences, "\(report.summary)")
+        #expect(report.exit == 0, "\(report.summary)")
     }
 
     // MARK: - Without a browser: the rules
@@ -234,7 +270,7 @@ struct ServeEndToEndTests {
     func clientResumes() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
-        let audio = try Self.speechWAV(in: fixture.directory)
+        let audio = try Self.speechWAV(in: fixture.directory).path
         let report = try fixture.probe("resume", ["--audio", audio])
         #expect(report.error == nil, "\(report.summary)")
         let events = report.object["events"] as? [[String: Any]] ?? []
