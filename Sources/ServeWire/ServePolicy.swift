@@ -225,7 +225,9 @@ package struct ServeAdmission: Sendable {
         self.loopbackOnly = loopbackOnly
     }
 
-    /// Checks one request. `origin` is nil for requests a browser sends without one (the page
+    /// Checks one request.
+    ///
+    /// `origin` is nil for requests a browser sends without one (the page
     /// itself); WebSocket upgrades from browsers always carry it.
     package func check(uri: String, host: String?, origin: String?, requireOrigin: Bool) -> Verdict {
         guard let host, !host.isEmpty else { return .forbiddenHost }

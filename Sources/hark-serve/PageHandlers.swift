@@ -64,7 +64,8 @@ final class PageHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @un
             name: "Content-Security-Policy",
             value: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
                 + "connect-src 'self'; frame-ancestors 'none'")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

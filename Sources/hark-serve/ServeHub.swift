@@ -245,7 +245,9 @@ final class ServeHub: @unchecked Sendable {
     }
 
     private func finish(_ id: UInt32, reason: String) {
-        guard let key = keysByID.removeValue(forKey: id), let session = sessions.removeValue(forKey: key) else { return }
+        guard let key = keysByID.removeValue(forKey: id), let session = sessions.removeValue(forKey: key) else {
+            return
+        }
         session.grace?.cancel()
         session.limit?.cancel()
         session.ending = true

@@ -4,7 +4,9 @@ import ServeWire
     import Glibc
 #endif
 
-/// Lines for hark, which copies them to its stderr. Never a token or a key.
+/// Lines for hark, which copies them to its stderr.
+///
+/// Never a token or a key.
 enum ServeLog {
     static func write(_ line: String) {
         let bytes = Array((line + "\n").utf8)

@@ -193,7 +193,8 @@ struct ServeEndToEndTests {
         let directory = try PackagePaths.temporaryDirectory("hark-serve-e2e")
         let speech = try Self.speechWAV(in: directory)
         let fixture = try Fixture(
-            fake: "openai.py", provider: "openai", keyVariable: "OPENAI_API_KEY", arguments: ["--script", speech.script],
+            fake: "openai.py", provider: "openai", keyVariable: "OPENAI_API_KEY",
+            arguments: ["--script", speech.script],
             directory: directory)
         defer { fixture.fake.stop() }
         let screenshot = fixture.directory.appendingPathComponent("serve-openai.png").path
@@ -244,7 +245,8 @@ struct ServeEndToEndTests {
     func oversizeMessage() throws {
         let fixture = try Fixture()
         defer { fixture.fake.stop() }
-        let report = try fixture.probe("oversize", ["--oversize-bytes", "70000"], serve: ["--max-message-bytes", "65536"])
+        let report = try fixture.probe(
+            "oversize", ["--oversize-bytes", "70000"], serve: ["--max-message-bytes", "65536"])
         #expect(report.close == 1009, "\(report.summary)")
     }
 

@@ -26,13 +26,15 @@ package struct ServeResult: Sendable {
     package var outputClosed: Bool
 }
 
-/// `hark serve`: a web server (the `hark-serve` helper) relays browsers' microphones; each
-/// browser session is one `TranscriptionSession` here, with hark's provider, key, pipeline and
-/// outputs. Finals go to stdout (and `-o`) as in any run, and every event goes back to its
+/// `hark serve`: browsers' microphones, relayed by a web server, transcribed here.
+///
+/// The web server is the `hark-serve` helper; each browser session is one
+/// `TranscriptionSession` here, with hark's provider, key, pipeline and outputs. Finals go to stdout (and `-o`) as in any run, and every event goes back to its
 /// page as hark's JSON Lines object.
 package enum ServeRun {
-    /// Chooses the provider and checks the options, as `TranscriptionRun.prepare` does for a
-    /// live source. The source in the result only names the input; each session has its own.
+    /// Chooses the provider and checks the options.
+    ///
+    /// As `TranscriptionRun.prepare` does for a live source. The source in the result only names the input; each session has its own.
     package static func prepare(_ request: RunRequest) throws -> PreparedRun {
         let configuration = request.configuration
         let choice = try ProviderSelection.choose(configuration: configuration, environment: request.environment)
