@@ -18,6 +18,7 @@ Probe mode (no browser): one check of the server's rules; each returns what the 
   oversize                                         -> {"close": code} after a too-large message
   too-many                                         -> {"close": code, "reason"} of the extra one
   rate                                             -> {"close": code} after a burst of messages
+  session-limit                                    -> {"close": code, "reason"} at --max-session
   page                                             -> {"status", "body_has_start"} of GET /?token
   resume                                           -> the events of a session cut and resumed
 
@@ -334,6 +335,11 @@ async def probe(args, serve):
                 await socket_.send(b"\0\0" * 8)
         except websockets.exceptions.ConnectionClosed:
             pass
+        return await wait_close(socket_)
+    if name == "session-limit":
+        socket_ = await open_ws(args, url)
+        await socket_.send(hello("limit-session-1"))
+        await socket_.send(b"\0\0" * 4000)
         return await wait_close(socket_)
     if name == "resume":
         return await resume(args, url)

@@ -143,8 +143,9 @@ struct ServeEndToEndTests {
         let text = report.object["page_text"] as? String ?? ""
         for final in report.pageFinals { #expect(text.contains(final.text)) }
         #expect(report.exit == 0, "\(report.summary)")
-        // The key never reaches the page or its messages.
+        // The key never reaches the page, its messages or the logs.
         #expect(!text.contains("test-key"))
+        #expect(!report.stderr.contains("test-key"))
         let opened = fixture.fake.recordedEvents().filter { $0["event"] as? String == "open" }
         #expect(opened.count == 1)
     }
@@ -168,6 +169,9 @@ struct ServeEndToEndTests {
         #expect(events.contains { $0["event"] as? String == "drop" }, "the fake never dropped the connection")
         #expect(events.filter { $0["event"] as? String == "open" }.count >= 2)
         #expect(report.stdout.contains { $0.contains("\"status\":\"reconnecting\"") })
+        // The outage showed in the page.
+        let states = (report.object["page"] as? [String: Any])?["states"] as? [String] ?? []
+        #expect(states.contains("provider reconnecting"), "\(states)")
     }
 
     @Test("Chromium: a page whose connection drops mid-sentence resumes its session, each final once")
@@ -266,6 +270,15 @@ struct ServeEndToEndTests {
         let report = try fixture.probe("rate", ["--burst", "400"], serve: ["--max-message-rate", "20"])
         #expect(report.close == 1008, "\(report.summary)")
         #expect(report.reason?.contains("message rate") == true)
+    }
+
+    @Test("a session that reaches --max-session ends; the close (1008) says why")
+    func sessionLength() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let report = try fixture.probe("session-limit", serve: ["--max-session", "1"])
+        #expect(report.close == 1008, "\(report.summary)")
+        #expect(report.reason?.contains("session length limit") == true)
     }
 
     @Test("a client that goes away mid-sentence and comes back resumes: every final once, nothing lost")
