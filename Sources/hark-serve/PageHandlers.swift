@@ -78,7 +78,7 @@ final class PageConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = WebSocketFrame
 
     private let hub: ServeHub
-    private var channel: (any Channel)?
+    private(set) var channel: (any Channel)?
     var session: PageSession?
     private var counted = false
     private var closing = false
@@ -91,7 +91,7 @@ final class PageConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         channel = context.channel
-        if hub.connectionOpened() {
+        if hub.connectionOpened(self) {
             counted = true
         } else {
             close(

@@ -43,6 +43,8 @@ final class ServeHub: @unchecked Sendable {
     private let tls: NIOSSLContext?
     private var pipe: (any Channel)?
     private var openConnections = 0
+    /// Every page connection, to close them with a reason when hark goes.
+    private var connections: [ObjectIdentifier: PageConnectionHandler] = [:]
     private var nextSessionID: UInt32 = 1
     private var sessions: [String: PageSession] = [:]
     private var keysByID: [UInt32: String] = [:]
@@ -160,13 +162,27 @@ final class ServeHub: @unchecked Sendable {
     // MARK: - Connections
 
     /// Counts a new WebSocket; false when the limit is reached.
-    func connectionOpened() -> Bool {
+    func connectionOpened(_ connection: PageConnectionHandler) -> Bool {
+        connections[ObjectIdentifier(connection)] = connection
         guard openConnections < Int(setup.limits.maxConnections) else { return false }
         openConnections += 1
         return true
     }
 
+    /// hark has gone (stopped, or failed): every page is told, then the server exits once the
+    /// close frames are out (or after a second, for pages that do not answer).
+    func shutDown() {
+        let channels = connections.values.compactMap { connection -> (any Channel)? in
+            connection.close(code: 1001, reason: "hark serve stopped")
+            return connection.channel
+        }
+        if channels.isEmpty { exit(0) }
+        EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: loop).whenComplete { _ in exit(0) }
+        loop.scheduleTask(in: .seconds(1)) { exit(0) }
+    }
+
     func connectionClosed(_ connection: PageConnectionHandler, counted: Bool) {
+        connections[ObjectIdentifier(connection)] = nil
         if counted { openConnections -= 1 }
         guard let session = connection.session, session.connection === connection else { return }
         session.connection = nil
@@ -284,10 +300,10 @@ final class HarkPipeHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         // hark has gone: nothing can be transcribed any more.
-        exit(0)
+        hub.shutDown()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        exit(0)
+        context.close(promise: nil)
     }
 }

@@ -21,6 +21,7 @@ Probe mode (no browser): one check of the server's rules; each returns what the 
   session-limit                                    -> {"close": code, "reason"} at --max-session
   page                                             -> {"status", "body_has_start"} of GET /?token
   resume                                           -> the events of a session cut and resumed
+  interrupt                                        -> the events and close of a session at Ctrl-C
 
 Waiting is on outputs: every loop polls what the page or hark has shown, with a deadline only
 to turn a hang into a failure.
@@ -56,6 +57,7 @@ class HarkServe:
         self.stderr = []
         self.url = None
         self.url_ready = threading.Event()
+        self.interrupted = False
         threading.Thread(target=self._read, args=(self.process.stdout, self.stdout, False), daemon=True).start()
         threading.Thread(target=self._read, args=(self.process.stderr, self.stderr, True), daemon=True).start()
 
@@ -77,9 +79,14 @@ class HarkServe:
             raise RuntimeError("hark serve printed no URL: " + "\n".join(self.stderr))
         return self.url
 
-    def stop(self, timeout=60):
-        if self.process.poll() is None:
+    def interrupt(self):
+        """Ctrl-C, once (a second one makes hark exit at once)."""
+        if not self.interrupted and self.process.poll() is None:
+            self.interrupted = True
             self.process.send_signal(signal.SIGINT)
+
+    def stop(self, timeout=60):
+        self.interrupt()
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -343,6 +350,8 @@ async def probe(args, serve):
         return await wait_close(socket_)
     if name == "resume":
         return await resume(args, url)
+    if name == "interrupt":
+        return await interrupt(args, url, serve)
     raise SystemExit("unknown probe " + name)
 
 
@@ -393,6 +402,25 @@ async def resume(args, url):
     await second.send(json.dumps({"type": "stop"}))
     closed = await reader
     return {"events": seen, "close": closed.code if closed else None, "cut_at_seconds": cut * 0.25}
+
+
+async def interrupt(args, url, serve):
+    """Ctrl-C while a session is open: its audio ends, its last words still come, then hark exits."""
+    with open(args.audio, "rb") as f:
+        pcm = f.read()[44:]
+    chunk = 16000 * 2 // 4
+    socket_ = await open_ws(args, url)
+    await socket_.send(hello("interrupt-session-1"))
+    for index in range(0, len(pcm), chunk):
+        await socket_.send(pcm[index:index + chunk])
+        await asyncio.sleep(0.05)  # pacing under the message-rate limit, not a wait for an outcome
+    events = []
+    while not any(e.get("type") == "final" for e in events):
+        events.append(json.loads(await asyncio.wait_for(socket_.recv(), 60)))
+    serve.interrupt()
+    closed = await wait_close(socket_, timeout=60)
+    events += [json.loads(m) for m in closed["received"] if isinstance(m, str)]
+    return {"events": events, "close": closed["close"], "reason": closed["reason"]}
 
 
 def main():

@@ -281,6 +281,21 @@ struct ServeEndToEndTests {
         #expect(report.reason?.contains("session length limit") == true)
     }
 
+    @Test("Ctrl-C with a session open: its last words still reach the page and stdout, then hark exits 0")
+    func interruptFinishesSessions() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let audio = try Self.speechWAV(in: fixture.directory).path
+        let report = try fixture.probe("interrupt", ["--audio", audio])
+        #expect(report.error == nil, "\(report.summary)")
+        let events = report.object["events"] as? [[String: Any]] ?? []
+        let finals = events.filter { $0["type"] as? String == "final" && !($0["text"] as? String ?? "").isEmpty }
+        #expect(finals.count == Self.sentences.count, "\(events)")
+        #expect(report.stdoutFinals.count == Self.sentences.count, "\(report.summary)")
+        #expect(report.close == 1000, "\(report.summary)")
+        #expect(report.exit == 0, "\(report.summary)")
+    }
+
     @Test("a client that goes away mid-sentence and comes back resumes: every final once, nothing lost")
     func clientResumes() throws {
         let fixture = try Fixture()

@@ -78,6 +78,11 @@ package enum ServeRun {
         return text
     }
 
+    private enum RelayPhase: Sendable {
+        case stopWatcher
+        case relay(ServeError?)
+    }
+
     private enum RenderInput: Sendable {
         case event(session: UInt32, TranscriptEvent)
         case ended(session: UInt32, reason: String)
@@ -141,14 +146,14 @@ package enum ServeRun {
                 return nil
             }
             // Ctrl-C: every session's audio ends; the server closes once their last words are out.
-            let relay = await withTaskGroup(of: ServeError?.self) { phases in
+            let relay = await withTaskGroup(of: RelayPhase.self) { phases in
                 phases.addTask {
                     await stop.wait()
                     if sessions.stopAll() { pipe.close() }
-                    return nil
+                    return .stopWatcher
                 }
                 phases.addTask {
-                    await withTaskGroup(of: Void.self) { group in
+                    let outcome = await withTaskGroup(of: Void.self) { group -> ServeError? in
                         var listening = false
                         do {
                             for try await frame in frames {
@@ -187,13 +192,18 @@ package enum ServeRun {
                         await group.waitForAll()
                         return listening ? nil : ServeError.exitedEarly("see the messages above")
                     }
+                    return .relay(outcome)
                 }
-                let first = await phases.next() ?? nil
-                // The watcher may still wait for a stop that will not come.
-                phases.cancelAll()
-                var result = first
-                while let next = await phases.next() { result = result ?? next }
-                return result
+                // A stop lets the sessions finish (the relay phase ends after them); the relay
+                // ending first (the server gone) cancels the watcher, whose stop will not come.
+                var outcome: ServeError?
+                while let phase = await phases.next() {
+                    if case .relay(let error) = phase {
+                        outcome = error
+                        phases.cancelAll()
+                    }
+                }
+                return outcome
             }
             renderContinuation.finish()
             try await outer.waitForAll()
