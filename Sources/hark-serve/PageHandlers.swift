@@ -83,6 +83,9 @@ final class PageConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var counted = false
     private var closing = false
     private var rate: MessageRateLimit
+    /// A connection that never says hello would hold one of the few connection slots.
+    private var helloTimeout: Scheduled<Void>?
+    static let helloSeconds: Int64 = 10
 
     init(hub: ServeHub) {
         self.hub = hub
@@ -93,6 +96,9 @@ final class PageConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         channel = context.channel
         if hub.connectionOpened(self) {
             counted = true
+            helloTimeout = context.eventLoop.scheduleTask(in: .seconds(Self.helloSeconds)) { [self] in
+                if session == nil { close(code: 1008, reason: "no hello within \(Self.helloSeconds) s") }
+            }
         } else {
             close(
                 code: 1013,
@@ -101,6 +107,7 @@ final class PageConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        helloTimeout?.cancel()
         hub.connectionClosed(self, counted: counted)
         counted = false
         channel = nil
@@ -154,7 +161,9 @@ final class PageConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         switch PageHello.parse(text) {
-        case .success(let hello): hub.hello(hello, from: self)
+        case .success(let hello):
+            helloTimeout?.cancel()
+            hub.hello(hello, from: self)
         case .failure(let error): close(code: 1008, reason: error.description)
         }
     }
