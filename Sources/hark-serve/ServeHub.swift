@@ -209,10 +209,17 @@ final class ServeHub: @unchecked Sendable {
             }
             session.connection = connection
             connection.session = session
-            connection.sendText(#"{"type":"serve","state":"resumed","session":"\#(session.key)"}"#)
+            connection.sendText(readyMessage("resumed", session))
             for entry in session.history where entry.sequence > hello.lastSequence {
                 connection.sendText(entry.text)
             }
+            return
+        }
+        // Sessions outlive their connections for the resume grace: bound them too.
+        guard sessions.count < Int(setup.limits.maxConnections) else {
+            connection.close(
+                code: 1013,
+                reason: "too many sessions open (limit \(setup.limits.maxConnections)); stop another hark page first")
             return
         }
         let id = nextSessionID
@@ -229,7 +236,12 @@ final class ServeHub: @unchecked Sendable {
             hub.endAudio(of: session)
         }
         send(.open(session: id, sampleRate: UInt32(hello.sampleRate)))
-        connection.sendText(#"{"type":"serve","state":"ready","session":"\#(session.key)"}"#)
+        connection.sendText(readyMessage("ready", session))
+    }
+
+    /// The server's own status for the page, with the largest message it may send.
+    private func readyMessage(_ state: String, _ session: PageSession) -> String {
+        #"{"type":"serve","state":"\#(state)","session":"\#(session.key)","max_message_bytes":\#(setup.limits.maxMessageBytes)}"#
     }
 
     func audio(_ bytes: [UInt8], from session: PageSession) {
