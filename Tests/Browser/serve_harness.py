@@ -196,7 +196,7 @@ async def drive_browser(args, serve):
             if args.drop_page:
                 # Mid-sentence: cut as soon as the first final is in, while the next is being spoken.
                 await tools.wait("window.harkPage.state().finals.length >= 1", 120, "the first final")
-                await tools.evaluate("window.harkPage.dropConnection()")
+                await tools.evaluate(f"window.harkPage.dropConnection({int(args.offline_seconds * 1000)})")
                 result["dropped_after"] = await tools.evaluate("window.harkPage.state().finals.length")
                 await tools.wait("window.harkPage.state().state === 'resumed' || "
                                  "window.harkPage.state().state.startsWith('transcribing')", 30, "the page to resume")
@@ -431,6 +431,7 @@ def main():
     parser.add_argument("--expect-finals", type=int, default=1)
     parser.add_argument("--screenshot")
     parser.add_argument("--drop-page", action="store_true")
+    parser.add_argument("--offline-seconds", type=float, default=0, help="how long the dropped page stays away")
     parser.add_argument("--probe")
     parser.add_argument("--cafile")
     parser.add_argument("--connections", type=int, default=2)

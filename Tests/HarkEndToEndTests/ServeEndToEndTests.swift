@@ -192,6 +192,23 @@ struct ServeEndToEndTests {
         #expect(opened.count == 1)
     }
 
+    @Test("Chromium: a page offline for 16 s catches up under the rate limit, each final once")
+    func browserPageOffline() throws {
+        let fixture = try Fixture()
+        defer { fixture.fake.stop() }
+        let audio = try Self.speechWAV(in: fixture.directory).path
+        let screenshot = fixture.directory.appendingPathComponent("serve-offline.png").path
+        let report = try fixture.harness([
+            "--mode", "browser", "--audio", audio, "--expect-finals", String(Self.sentences.count),
+            "--screenshot", screenshot, "--drop-page", "--offline-seconds", "16",
+        ])
+        #expect(report.error == nil, "\(report.summary)")
+        Self.expectOnceInOrder(report.pageFinals, count: Self.sentences.count)
+        #expect(report.pageFinals.map(\.start) == report.stdoutFinals.map(\.start))
+        let page = report.object["page"] as? [String: Any]
+        #expect((page?["close"] as? [String: Any])?["code"] as? Int == 1000, "\(report.summary)")
+    }
+
     @Test("Chromium with the OpenAI fake: each sentence once, in order, in the page and on stdout")
     func browserOpenAI() throws {
         let directory = try PackagePaths.temporaryDirectory("hark-serve-e2e")
