@@ -1,12 +1,13 @@
 # hark — rules: deps build test lint format bench order run install uninstall clean proto
 #   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
-#   make build    release build of hark and hark-grpc (its gRPC bridge, started only for Google)
+#   make build    release build of hark, hark-grpc (its gRPC bridge, started only for Google) and
+#                 hark-serve (the web server of `hark serve`)
 #   make test     all test targets (unit, integration, end-to-end)
 #   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
 #   make bench    benchmarks that print figures
 #   make order    profile everyday runs (valgrind) into Sources/hark/hark.order, hark's code layout
 #   make run      build hark (and hark-grpc only if the run uses Google) and transcribe the bundled sample
-#   make install  install hark, hark-grpc beside it, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
+#   make install  install hark, hark-grpc and hark-serve beside it, the serve page, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
 #   make man      generate the man pages (from the same source as --help) into .build/man
 
 PREFIX ?= /usr/local
@@ -14,19 +15,22 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release/hark
 RELEASE_BRIDGE := .build/release/hark-grpc
+RELEASE_SERVE := .build/release/hark-serve
+SERVE_PAGE := Sources/hark-serve/Page
 
 # Debian 12 / Ubuntu package names. Build: the C libraries. Tests: the WebSocket fakes (Python
 # websockets), openssl for test CAs, espeak-ng and sox to make speech, opus-tools to decode what
 # the fakes receive, alsa-utils for the ALSA file-plugin device, tmux for the terminal test,
-# ffmpeg for its streamed WAV, zsh and fish to check their completion scripts; python3-venv for
-# the bench's Deepgram Python SDK venv; GNU time for the bench's `hark --help` peak; valgrind for
-# `make order`. Every
-# program a test runs must come from this list: TestToolsFromMakeDepsTests checks it.
+# ffmpeg for its streamed WAV, zsh and fish to check their completion scripts, chromium for the
+# `hark serve` browser tests (headless, a speech file as its microphone); python3-venv for the
+# bench's Deepgram Python SDK venv; GNU time for the bench's `hark --help` peak; valgrind for
+# `make order`. Every program a test runs must come from this list: TestToolsFromMakeDepsTests
+# checks it.
 APT_PACKAGES := \
 	build-essential pkg-config \
 	libcurl4-openssl-dev libwebrtc-audio-processing-dev libopus-dev libopusenc-dev \
 	libasound2-dev libsoxr-dev libpocketsphinx-dev pocketsphinx-en-us \
-	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux ffmpeg zsh fish \
+	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux ffmpeg zsh fish chromium \
 	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools time valgrind
 
 .PHONY: deps build test lint format bench order run man install uninstall clean
@@ -40,10 +44,11 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "deps: Swift 6.1 or newer is needed (https://swift.org/install)"; exit 1; }
 
-# Two products, two builds: hark alone must never link the gRPC stack (Foundation and ICU).
+# Separate builds: hark alone must never link the gRPC stack (Foundation and ICU) or swift-nio.
 build:
 	$(SWIFT) build -c release --product hark
 	$(SWIFT) build -c release --product hark-grpc
+	$(SWIFT) build -c release --product hark-serve
 
 test:
 	$(SWIFT) build --build-tests
@@ -93,16 +98,22 @@ install: build man
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/hark
 	install -m 0755 $(RELEASE_BRIDGE) $(DESTDIR)$(PREFIX)/bin/hark-grpc
+	install -m 0755 $(RELEASE_SERVE) $(DESTDIR)$(PREFIX)/bin/hark-serve
+	install -d $(DESTDIR)$(PREFIX)/share/hark/page
+	install -m 0644 $(SERVE_PAGE)/index.html $(SERVE_PAGE)/capture-worklet.js $(DESTDIR)$(PREFIX)/share/hark/page/
 	install -m 0644 .build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(RELEASE_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hark
 	$(RELEASE_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hark
 	$(RELEASE_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hark.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(DESTDIR)$(PREFIX)/bin/hark-grpc $(DESTDIR)$(PREFIX)/share/man/man1/hark*.1 \
+	rm -f $(DESTDIR)$(PREFIX)/bin/hark $(DESTDIR)$(PREFIX)/bin/hark-grpc $(DESTDIR)$(PREFIX)/bin/hark-serve \
+		$(DESTDIR)$(PREFIX)/share/man/man1/hark*.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hark \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hark \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hark.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/hark/page
+	-rmdir $(DESTDIR)$(PREFIX)/share/hark 2>/dev/null
 
 clean:
 	rm -rf .build

@@ -24,6 +24,9 @@ let package = Package(
         // ICU (measured: hark 9.9 -> 98.8 MB, +10 MB resident for every provider), so hark
         // starts it only for Google and talks to it over pipes.
         .executable(name: "hark-grpc", targets: ["hark-grpc"]),
+        // `hark serve`'s web server in its own process, for the same reason: swift-nio's HTTP,
+        // WebSocket and TLS stay out of hark (see the hark-serve target for the figures).
+        .executable(name: "hark-serve", targets: ["hark-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +35,9 @@ let package = Package(
         // hark-grpc only: gRPC over HTTP/2 (h2c and TLS) for Google Speech-to-Text.
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        // hark-serve only (already in the graph through grpc-swift-nio-transport).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // C libraries: a module map and a shim header each, no logic. curl is linked (every
@@ -68,11 +74,17 @@ let package = Package(
             name: "GRPCBridgeWire",
             swiftSettings: swiftSettings
         ),
+        // The pipe protocol between `hark serve` and hark-serve, and the page rules both sides
+        // test: frames, the hello, the token, Origin and rate checks; no I/O, no dependencies.
+        .target(
+            name: "ServeWire",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Hark",
             dependencies: [
                 "CCurl", "CSharedLibrary", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio",
-                "COpenSSL", "GRPCBridgeWire",
+                "COpenSSL", "GRPCBridgeWire", "ServeWire",
             ],
             // The JSON Lines schema lives beside its renderer for the README; it is not a resource.
             // grpc-swift's TLS stack links all of Foundation and ICU (binary 9.9 -> 98.8 MB, +10 MB
@@ -93,10 +105,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web server of `hark serve`: HTTP/1.1 and WebSocket (swift-nio), TLS (swift-nio-ssl),
+        // the page's static files from Page/. Never a dependency of hark or Hark.
+        .executableTarget(
+            name: "hark-serve",
+            dependencies: [
+                "ServeWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["Page"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "hark",
             dependencies: [
-                "Hark",
+                "Hark", "ServeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["hark.order"],
@@ -132,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarkTests",
-            dependencies: ["Hark", "HarkTestSupport", "GoogleSpeechProto", "GRPCBridgeWire"],
+            dependencies: ["Hark", "HarkTestSupport", "GoogleSpeechProto", "GRPCBridgeWire", "ServeWire"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -59,6 +59,8 @@ enum ExitStatus {
             return (classify(provider: error), error.description)
         case let error as OutputError:
             return (ioError, error.description)
+        case let error as ServeError:
+            return (unavailable, error.description)
         case let error as DSPError:
             switch error {
             case .invalidOption: return (usage, error.description)

@@ -18,13 +18,14 @@ struct HarkCommand: AsyncParsableCommand {
               hark --provider deepgram --language en -o notes.txt
               hark devices                     list capture devices
               hark providers                   what each provider supports
+              hark serve                       a browser page as the microphone (prints its URL)
 
             Keys come from the environment (DEEPGRAM_API_KEY, ASSEMBLYAI_API_KEY, OPENAI_API_KEY, GOOGLE_APPLICATION_CREDENTIALS) or the configuration file, never from a flag. With none, hark uses the offline 'local' recognizer.
 
             Every flag: hark help transcribe (or man hark.transcribe once installed).
             """,
         version: HarkVersion.string,
-        subcommands: [Transcribe.self, Devices.self, Providers.self, ConfigCommand.self],
+        subcommands: [Transcribe.self, Serve.self, Devices.self, Providers.self, ConfigCommand.self],
         defaultSubcommand: Transcribe.self
     )
 }

@@ -112,7 +112,10 @@ package final class GRPCBridgeProcess: Sendable {
     /// Starts `executable` with pipes for its standard descriptors, in a new process group,
     /// with default signal handling (hark ignores SIGINT and SIGTERM for its graceful stop, and
     /// ignored signals would otherwise stay ignored in the child).
-    package static func spawn(executable: String) throws(GRPCBridgeError) -> GRPCBridgeProcess {
+    /// - Parameter name: argv[0], what `ps` shows (`hark-serve` reuses this for its web server).
+    package static func spawn(
+        executable: String, name: String = GRPCBridgeLocator.executableName
+    ) throws(GRPCBridgeError) -> GRPCBridgeProcess {
         var descriptors: [Int32] = []
         // Socket pairs rather than pipes: created close-on-exec in one call (Swift's Glibc has no
         // pipe2), so a process another thread spawns meanwhile cannot inherit an end and hold a
@@ -154,7 +157,7 @@ package final class GRPCBridgeProcess: Sendable {
         for number in [SIGINT, SIGTERM, SIGPIPE, SIGHUP] { sigaddset(&defaults, number) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(GRPCBridgeLocator.executableName), nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(name), nil]
         defer { for pointer in argv { free(pointer) } }
         var processID: pid_t = 0
         let result = posix_spawn(&processID, executable, &actions, &attributes, argv, environ)

@@ -98,6 +98,14 @@ struct Transcribe: AsyncParsableCommand {
     private func apply(to configuration: inout Configuration, environment: [String: String]) throws {
         if let device = input.device { configuration.device = device }
         if let speed = input.speed, let parsed = PacingSpeed(argument: speed) { configuration.speed = parsed }
+        try Self.apply(provider: provider, audio: audio, output: output, to: &configuration, environment: environment)
+    }
+
+    /// The provider, audio and output flags, shared with `hark serve`.
+    static func apply(
+        provider: ProviderOptionGroup, audio: AudioProcessingOptionGroup, output: OutputOptionGroup,
+        to configuration: inout Configuration, environment: [String: String]
+    ) throws {
         if let chunk = audio.chunkMilliseconds { configuration.chunkMilliseconds = chunk }
         if let vad = audio.vad { configuration.vad = vad }
         if let level = audio.vadLevel { configuration.vadLevel = level }
