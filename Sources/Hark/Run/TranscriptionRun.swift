@@ -68,12 +68,7 @@ package enum TranscriptionRun {
             }
         }
 
-        var processing = AudioProcessingOptions(configuration: configuration, sourceIsLive: isLive)
-        processing.maxTurnLength = adapter.maxClientTurnLength
-        let pipeline = AudioPipeline.Configuration(
-            outputRate: adapter.audio.sampleRate,
-            chunkDuration: .milliseconds(Self.chunkMilliseconds(configuration, adapter: adapter)),
-            processing: processing)
+        let pipeline = Self.pipeline(configuration, adapter: adapter, sourceIsLive: isLive)
 
         let source: any AudioSource
         var warnings: AudioSourceWarnings?
@@ -99,22 +94,46 @@ package enum TranscriptionRun {
         }
         try AudioPipeline.validate(inputRate: source.format.sampleRate, configuration: pipeline)
 
-        let session = SessionOptions(
+        return PreparedRun(
+            request: request, source: source, adapter: adapter, pipeline: pipeline,
+            session: Self.sessionOptions(configuration, sourceIsLive: isLive), linkOptions: Self.linkOptions(configuration),
+            fellBackToLocal: choice.fellBackToLocal, sourceWarnings: warnings)
+    }
+
+    /// The audio path for a provider: its rate, its chunk length, and the DSP the configuration
+    /// asks for, with hark's turn detector on for providers that leave turns to the client.
+    package static func pipeline(
+        _ configuration: Configuration, adapter: any ProviderAdapter, sourceIsLive: Bool
+    ) -> AudioPipeline.Configuration {
+        var processing = AudioProcessingOptions(configuration: configuration, sourceIsLive: sourceIsLive)
+        processing.maxTurnLength = adapter.maxClientTurnLength
+        return AudioPipeline.Configuration(
+            outputRate: adapter.audio.sampleRate,
+            chunkDuration: .milliseconds(chunkMilliseconds(configuration, adapter: adapter)),
+            processing: processing)
+    }
+
+    /// Retry, replay and timer settings from the configuration. A live source keeps trying and
+    /// drops its oldest audio when the replay buffer is full; a file gives up after 5 attempts
+    /// and waits for room.
+    package static func sessionOptions(_ configuration: Configuration, sourceIsLive: Bool) -> SessionOptions {
+        SessionOptions(
             backoff: Backoff(
                 base: configuration.retryBaseSeconds, cap: configuration.retryCapSeconds,
-                maxAttempts: configuration.retryAttempts ?? (isLive ? nil : 5)),
-            replayCapacity: configuration.replaySeconds, dropsOldestWhenFull: isLive,
+                maxAttempts: configuration.retryAttempts ?? (sourceIsLive ? nil : 5)),
+            replayCapacity: configuration.replaySeconds, dropsOldestWhenFull: sourceIsLive,
             finishTimeout: .milliseconds(Int(configuration.finishTimeoutSeconds * 1000)),
             // Confirming the session (OpenAI's session.updated) is the last step of connecting.
             readyTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)),
             silentServerTimeout: .milliseconds(Int(configuration.serverSilenceTimeoutSeconds * 1000)),
             sessionLimit: configuration.sessionLimitSeconds.map { .milliseconds(Int($0 * 1000)) })
-        let linkOptions = LinkOptions(
+    }
+
+    /// Proxy, CA bundle and connect timeout for the transport.
+    package static func linkOptions(_ configuration: Configuration) -> LinkOptions {
+        LinkOptions(
             proxy: configuration.proxy, caBundle: configuration.caBundle,
             connectTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)))
-        return PreparedRun(
-            request: request, source: source, adapter: adapter, pipeline: pipeline, session: session,
-            linkOptions: linkOptions, fellBackToLocal: choice.fellBackToLocal, sourceWarnings: warnings)
     }
 
     /// Seconds per block read from a file: one chunk when paced, 40 ms when unpaced.

@@ -42,24 +42,11 @@ package enum ServeRun {
             for: choice.adapter.descriptor, configuration: configuration, environment: request.environment,
             interimResults: true)
         let adapter = try choice.adapter.init(options: options)
-        let pipeline = AudioPipeline.Configuration(
-            outputRate: adapter.audio.sampleRate,
-            chunkDuration: .milliseconds(configuration.chunkMilliseconds),
-            processing: AudioProcessingOptions(configuration: configuration, sourceIsLive: true))
+        let pipeline = TranscriptionRun.pipeline(configuration, adapter: adapter, sourceIsLive: true)
         // Browsers capture at 48 kHz almost always; other rates are checked per session.
         try AudioPipeline.validate(inputRate: 48000, configuration: pipeline)
-        let session = SessionOptions(
-            backoff: Backoff(
-                base: configuration.retryBaseSeconds, cap: configuration.retryCapSeconds,
-                maxAttempts: configuration.retryAttempts),
-            replayCapacity: configuration.replaySeconds, dropsOldestWhenFull: true,
-            finishTimeout: .milliseconds(Int(configuration.finishTimeoutSeconds * 1000)),
-            readyTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)),
-            silentServerTimeout: .milliseconds(Int(configuration.serverSilenceTimeoutSeconds * 1000)),
-            sessionLimit: configuration.sessionLimitSeconds.map { .milliseconds(Int($0 * 1000)) })
-        let linkOptions = LinkOptions(
-            proxy: configuration.proxy, caBundle: configuration.caBundle,
-            connectTimeout: .milliseconds(Int(configuration.connectTimeoutSeconds * 1000)))
+        let session = TranscriptionRun.sessionOptions(configuration, sourceIsLive: true)
+        let linkOptions = TranscriptionRun.linkOptions(configuration)
         return PreparedRun(
             request: request, source: RelayAudioSource(sampleRate: 48000, name: "browser"), adapter: adapter,
             pipeline: pipeline, session: session, linkOptions: linkOptions, fellBackToLocal: choice.fellBackToLocal,
