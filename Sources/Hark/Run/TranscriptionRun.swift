@@ -96,7 +96,8 @@ package enum TranscriptionRun {
 
         return PreparedRun(
             request: request, source: source, adapter: adapter, pipeline: pipeline,
-            session: Self.sessionOptions(configuration, sourceIsLive: isLive), linkOptions: Self.linkOptions(configuration),
+            session: Self.sessionOptions(configuration, sourceIsLive: isLive),
+            linkOptions: Self.linkOptions(configuration),
             fellBackToLocal: choice.fellBackToLocal, sourceWarnings: warnings)
     }
 
@@ -113,9 +114,10 @@ package enum TranscriptionRun {
             processing: processing)
     }
 
-    /// Retry, replay and timer settings from the configuration. A live source keeps trying and
-    /// drops its oldest audio when the replay buffer is full; a file gives up after 5 attempts
-    /// and waits for room.
+    /// Retry, replay and timer settings from the configuration.
+    ///
+    /// A live source keeps trying and drops its oldest audio when the replay buffer is full; a
+    /// file gives up after 5 attempts and waits for room.
     package static func sessionOptions(_ configuration: Configuration, sourceIsLive: Bool) -> SessionOptions {
         SessionOptions(
             backoff: Backoff(
