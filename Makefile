@@ -1,14 +1,20 @@
-# hark — rules: deps build test lint format bench order run install uninstall clean proto
-#   make deps     install every Debian package the build, tests and benchmarks need (as root; idempotent)
-#   make build    release build of hark, hark-grpc (its gRPC bridge, started only for Google) and
-#                 hark-serve (the web server of `hark serve`)
-#   make test     all test targets (unit, integration, end-to-end)
-#   make lint     swift format --strict, and the fence that keeps each C module in its wrapper file
-#   make bench    benchmarks that print figures
-#   make order    profile everyday runs (valgrind) into Sources/hark/hark.order, hark's code layout
-#   make run      build hark (and hark-grpc only if the run uses Google) and transcribe the bundled sample
-#   make install  install hark, hark-grpc and hark-serve beside it, the serve page, its man pages and bash/zsh/fish completions under PREFIX (default /usr/local)
-#   make man      generate the man pages (from the same source as --help) into .build/man
+# hark — rules: deps build test test-unit lint format bench order run man install uninstall clean proto
+#   make deps       install every Debian package the build, tests and benchmarks need (as root; idempotent)
+#   make build      release build of hark, hark-grpc (its gRPC bridge, started only for Google) and
+#                   hark-serve (the web server of `hark serve`)
+#   make test       all test targets (unit, integration, end-to-end); the README's test command
+#   make test-unit  the unit tests only (HarkTests: pure values and codecs, seconds to run)
+#   make lint       swift format --strict, and the fence that keeps each C module in its wrapper file
+#   make format     swift format in place
+#   make bench      benchmarks that print figures
+#   make order      profile everyday runs (valgrind) into Sources/hark/hark.order, hark's code layout
+#   make run        build hark (and hark-grpc only if the run uses Google) and transcribe the bundled sample
+#   make man        generate the man pages (from the same source as --help) into .build/man
+#   make install    install hark, hark-grpc and hark-serve beside it, the serve page, its man pages and
+#                   bash/zsh/fish completions under PREFIX (default /usr/local)
+#   make uninstall  remove what make install put under PREFIX
+#   make clean      remove .build
+#   make proto      regenerate the Google Speech v2 messages for the tests and the fake (not part of the build)
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -33,7 +39,7 @@ APT_PACKAGES := \
 	python3 python3-websockets openssl espeak-ng sox opus-tools alsa-utils tmux ffmpeg zsh fish chromium \
 	pocketsphinx-testdata python3-venv libssl-dev python3-grpcio python3-protobuf python3-grpc-tools time valgrind
 
-.PHONY: deps build test lint format bench order run man install uninstall clean
+.PHONY: deps build test test-unit lint format bench order run man install uninstall clean proto
 
 deps:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
@@ -53,6 +59,10 @@ build:
 test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+test-unit:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter '^HarkTests\.'
 
 # Generated protobuf code is left as protoc writes it.
 SWIFT_SOURCES = $$(find Sources Tests Benchmarks -name '*.swift' -not -path '*/Generated/*') Package.swift
