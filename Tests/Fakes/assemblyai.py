@@ -1,6 +1,7 @@
 """Fake AssemblyAI Universal Streaming v3 server (`/v3/ws`) for hark's tests.
 
-Follows shared/protocols/deepgram-assemblyai.md Part B and its B9 checklist:
+Follows AssemblyAI's documented v3 protocol (assemblyai.com/docs/streaming/message-sequence,
+/docs/streaming/common-session-errors-and-closures; the usm-streaming spec):
 
 * Auth: `Authorization: <key>` (raw, no scheme) or `?token=`. Missing -> Error + close 1008
   "Unauthorized Connection: Missing Authorization header"; a key other than `--api-key` (when

@@ -1,6 +1,7 @@
 """A protocol-faithful fake of Deepgram's live transcription socket, `/v1/listen` (Nova).
 
-Follows shared/protocols/deepgram-assemblyai.md Part A, section A9 ("What a faithful Deepgram
+Follows Deepgram's documented live protocol (developers.deepgram.com: lower-level-websockets,
+finalize, close-stream, audio-keep-alive, reference/errors; the asyncapi spec) ("What a faithful Deepgram
 fake must do"), on the convention in fakekit.py:
 
     /usr/bin/python3 Tests/Fakes/deepgram.py --port 0 --record DIR [--script FILE] [--key K]

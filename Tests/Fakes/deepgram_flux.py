@@ -1,6 +1,7 @@
 """A protocol-faithful fake of Deepgram Flux, the turn-based socket `/v2/listen`.
 
-Follows shared/protocols/2026-updates.md §1 ("Deepgram Flux") and its "Flux addenda", and
+Follows Deepgram Flux as documented (developers.deepgram.com/reference/speech-to-text/listen-flux,
+/docs/flux/state, /docs/flux/configure), and
 Deepgram's Flux Close Stream page (developers.deepgram.com/docs/flux/close-stream), on the
 convention in fakekit.py:
 

@@ -1,6 +1,7 @@
 """Fake OpenAI Realtime transcription server (GA shape, `/v1/realtime`) for hark's tests.
 
-Follows shared/protocols/openai-google.md Part A and its A.12 checklist:
+Follows OpenAI's Realtime transcription protocol (developers.openai.com/api/docs/guides/
+realtime-transcription and realtime-vad; the API reference's client and server events):
 
 * Always answers 101 (auth and shape are checked after the upgrade, as the live service does):
   no `Authorization` -> `error` (code null, "Missing bearer or basic authentication in header") +

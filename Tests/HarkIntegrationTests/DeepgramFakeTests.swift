@@ -4,7 +4,7 @@ import Testing
 
 @testable import Hark
 
-/// Proves `Tests/Fakes/deepgram.py` speaks Deepgram's protocol (shared/protocols A9), driven by
+/// Proves `Tests/Fakes/deepgram.py` speaks Deepgram's protocol (as documented by Deepgram), driven by
 /// `Tests/Fakes/wsprobe.py` (hark's own WebSocket client is not used here), and that the
 /// Deepgram adapter understands what the fake says.
 @Suite("Deepgram fake server")

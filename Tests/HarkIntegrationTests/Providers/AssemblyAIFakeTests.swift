@@ -4,7 +4,7 @@ import Testing
 
 @testable import Hark
 
-/// The AssemblyAI fake follows the v3 protocol (shared/protocols/deepgram-assemblyai.md B9), checked
+/// The AssemblyAI fake follows the v3 protocol (assemblyai.com/docs/streaming/message-sequence), checked
 /// with a Python client and with the adapter's own messages.
 @Suite("AssemblyAI fake server")
 struct AssemblyAIFakeTests {

@@ -4,8 +4,8 @@ import Testing
 
 @testable import Hark
 
-/// The OpenAI fake follows the GA Realtime transcription protocol (shared/protocols/openai-google.md
-/// A.12), checked with a Python client and with the adapter's own messages.
+/// The OpenAI fake follows the GA Realtime transcription protocol (developers.openai.com realtime
+/// guides), checked with a Python client and with the adapter's own messages.
 @Suite("OpenAI fake server")
 struct OpenAIFakeTests {
     static let utterances: [(start: Double, end: Double, text: String)] = [

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Hark
 
-/// Hex test vectors from the protocol notes (produced by Google's own Python serializer).
+/// Hex test vectors produced by Google's own Python serializer (google-cloud-speech 2.41, protobuf).
 enum GoogleVectors {
     static let recognizer = "projects/my-proj/locations/us/recognizers/_"
     static let configRequest =

@@ -175,7 +175,7 @@ struct AssemblyAIAdapterTests {
         #expect(adapter.openingMessages().isEmpty)
     }
 
-    // MARK: Decoding (messages from shared/protocols/deepgram-assemblyai.md B4)
+    // MARK: Decoding (messages as assemblyai.com/docs/streaming/message-sequence gives them)
 
     static let begin = #"{"type":"Begin","id":"de5d9927-73a6-4be8-b52d-b4c07be37e6b","expires_at":1759796682}"#
     static let partial1 =

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Hark
 
-/// Recorded Deepgram messages, from shared/protocols/deepgram-assemblyai.md A4 (the official SDK
+/// Recorded Deepgram messages, in the shapes of Deepgram's asyncapi spec (the official SDK
 /// fixture, a third-party wire capture and the docs examples), trimmed where noted.
 enum DeepgramFixtures {
     /// A4 Example 1: final with `speech_final`, punctuated words (deepgram-python-sdk fixture).

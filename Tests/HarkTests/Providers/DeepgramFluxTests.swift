@@ -3,7 +3,7 @@ import Testing
 
 @testable import Hark
 
-/// Deepgram Flux TurnInfo messages in the shape of shared/protocols/2026-updates.md §1 (fields of
+/// Deepgram Flux TurnInfo messages in the shape of developers.deepgram.com/docs/flux/state (fields of
 /// the asyncapi `ListenV2TurnInfo`; words without times, as Flux usually sends them).
 enum FluxFixtures {
     static func turnInfo(

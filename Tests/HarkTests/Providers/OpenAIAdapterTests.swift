@@ -202,7 +202,7 @@ struct OpenAIAdapterTests {
         #expect(marker.contains(#""session":{"type":"transcription"}"#))
     }
 
-    // MARK: Decoding (events from shared/protocols/openai-google.md A.5)
+    // MARK: Decoding (server events as OpenAI's Realtime API reference gives them)
 
     static let created =
         #"{"type":"session.created","event_id":"event_1","session":{"type":"transcription","object":"realtime.transcription_session","id":"sess_1","expires_at":1789728574,"audio":{"input":{"format":{"type":"audio/pcm","rate":24000},"transcription":null,"noise_reduction":null,"turn_detection":{"type":"server_vad","threshold":0.5,"prefix_padding_ms":300,"silence_duration_ms":200}}},"include":null}}"#

@@ -1,7 +1,8 @@
 import FoundationEssentials
 
 // AssemblyAI Universal Streaming v3 (`wss://streaming.assemblyai.com/v3/ws`), implementing
-// `shared/protocols/deepgram-assemblyai.md` Part B. The deprecated v2 realtime API is not used.
+// assemblyai.com/docs/streaming/message-sequence, /docs/streaming/common-session-errors-and-closures
+// and the usm-streaming specs in AssemblyAI/assemblyai-api-spec. The deprecated v2 realtime API is not used.
 //
 // Known deviations and choices:
 // - µ-law is sent at 16 kHz like PCM (the protocol allows any `sample_rate` that matches the audio).
@@ -11,7 +12,7 @@ import FoundationEssentials
 //   is split, so no chunk size the pipeline produces can end the session.
 // - `--language` other than English selects `language_codes` (U3 family) or `language_detection`
 //   (multilingual model); the English model refuses it before connecting.
-// - `--model` takes the speech models of 2026-updates.md §2 (and any later `universal-3-…`);
+// - `--model` takes the speech models of assemblyai.com/docs/streaming/select-the-speech-model (and any later `universal-3-…`);
 //   parameters go only to the models that take them: `prompt` and `mode` to the Universal-3 Pro
 //   family, `format_turns` to Universal-Streaming (the U3 family always formats).
 // - `--keyterm` becomes `keyterms_prompt` (a JSON array in the query), at most 100 terms (B1,
@@ -46,7 +47,7 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
     /// Sample rate hark sends at, for both encodings.
     static let sampleRate = 16000
-    /// The current streaming speech models (2026-updates.md §2); `universal-3-…` names not
+    /// The current streaming speech models (assemblyai.com/docs/streaming/select-the-speech-model); `universal-3-…` names not
     /// listed here are taken as later members of the U3 Pro family.
     static let models = [
         "universal-streaming-english", "universal-streaming-multilingual", "whisper-rt", "u3-rt-pro",

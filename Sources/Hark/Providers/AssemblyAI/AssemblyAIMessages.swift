@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 // Wire types of AssemblyAI Universal Streaming v3 (`/v3/ws`), from
-// `shared/protocols/deepgram-assemblyai.md` Part B (B3 client messages, B4 server messages).
+// assemblyai.com/docs/streaming/message-sequence (client and server messages).
 
 /// Every message the AssemblyAI v3 server sends, flattened: one JSON object discriminated by `type`.
 ///

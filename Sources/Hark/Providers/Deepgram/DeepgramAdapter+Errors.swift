@@ -1,4 +1,4 @@
-// What Deepgram's failures mean: shared/protocols/deepgram-assemblyai.md A7 (handshake
+// What Deepgram's failures mean: developers.deepgram.com/reference/errors (handshake
 // statuses with a JSON body and `dg-request-id`/`dg-error` headers; close codes 1008/1011).
 
 import FoundationEssentials

@@ -1,4 +1,4 @@
-// Deepgram live streaming, `/v1/listen` (Nova-3): shared/protocols/deepgram-assemblyai.md Part A;
+// Deepgram live streaming, `/v1/listen` (Nova-3): developers.deepgram.com/docs/lower-level-websockets;
 // `--model flux-…` selects Flux, `/v2/listen` (DeepgramFlux.swift, DeepgramFluxDecoder.swift),
 // which shares the host, keys and error mapping.
 //
@@ -214,7 +214,7 @@ package struct DeepgramAdapter: ProviderAdapter {
     }
 
     package var keepAlive: KeepAlivePolicy {
-        // Flux lists KeepAlive among its client messages too (asyncapi, 2026-updates.md §1).
+        // Flux lists KeepAlive among its client messages too (Deepgram's asyncapi spec for /v2/listen).
         .message(
             .text(isFlux ? DeepgramFlux.ControlMessage.keepAlive : DeepgramControlMessage.keepAlive),
             interval: Self.keepAliveInterval)

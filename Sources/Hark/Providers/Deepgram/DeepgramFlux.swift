@@ -1,6 +1,6 @@
 // Deepgram Flux, `/v2/listen`: the turn-based socket Deepgram steers live conversational use to.
-// Sources: shared/protocols/2026-updates.md §1 and "Flux addenda"; Deepgram's Close Stream page
-// for Flux (developers.deepgram.com/docs/flux/close-stream), which the notes do not cover.
+// Sources: developers.deepgram.com/reference/speech-to-text/listen-flux, /docs/flux/configuration,
+// /docs/flux/configure, /docs/flux/close-stream (what follows CloseStream).
 //
 // Flux shares Deepgram's host, keys, handshake errors and close codes with `/v1/listen` (so it
 // lives in the Deepgram provider, chosen by `--model flux-…`), but not its query or messages:
@@ -8,7 +8,7 @@
 //   eot_timeout_ms, keyterm (repeatable), language_hint (repeatable, flux-general-multi only),
 //   mip_opt_out, tag. None of Nova's result options (interim_results, punctuate, smart_format,
 //   vad_events, utterance_end_ms, endpointing) exist here.
-// - Mono only, no diarization (the notes' addenda; Deepgram's `dg` CLI refuses them too).
+// - Mono only, no diarization (Deepgram's `dg` CLI, deepgram/cli, refuses them for /v2 too).
 // - 80 ms chunks are Deepgram's strong recommendation.
 // - Finish: `CloseStream`. Flux then decodes what it has, sends `Update`s, and closes without a
 //   close status code; it does not end the open turn and sends no summary (close-stream page).

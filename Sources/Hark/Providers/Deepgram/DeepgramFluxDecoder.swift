@@ -1,6 +1,6 @@
 // Turns Deepgram Flux's `TurnInfo` state machine into transcript events:
-// shared/protocols/2026-updates.md §1 (events, turn_index) and the Flux addenda (words usually
-// without times: finals take the turn's audio window).
+// developers.deepgram.com/docs/flux/state (events, turn_index). Words usually come without times
+// (deepgram/cli's listen command says so), so finals take the turn's audio window.
 
 import FoundationEssentials
 

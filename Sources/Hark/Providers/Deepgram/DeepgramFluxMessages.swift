@@ -1,5 +1,5 @@
-// Deepgram Flux (`/v2/listen`) server messages: shared/protocols/2026-updates.md §1 and the
-// Flux addenda. Every field is optional, as for `/v1/listen`: Deepgram adds fields over time.
+// Deepgram Flux (`/v2/listen`) server messages: developers.deepgram.com/reference/speech-to-text/
+// listen-flux and /docs/flux/state. Every field is optional, as for `/v1/listen`: Deepgram adds fields over time.
 
 /// `TurnInfo`: where the current turn stands, with its whole transcript so far.
 struct DeepgramFluxTurnInfo: Decodable {

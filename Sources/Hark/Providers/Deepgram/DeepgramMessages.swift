@@ -1,5 +1,5 @@
-// Deepgram `/v1/listen` wire types: shared/protocols/deepgram-assemblyai.md A3 (client control
-// messages) and A4 (server messages). Every field the protocol marks optional, or that the SDK
+// Deepgram `/v1/listen` wire types: the control messages of developers.deepgram.com/docs/finalize,
+// /docs/close-stream, /docs/audio-keep-alive and the server messages of Deepgram's asyncapi spec. Every field the protocol marks optional, or that the SDK
 // types default, is optional here too: Deepgram adds fields over time and omits some on empty
 // results, and a strict decoder would turn that into errors.
 

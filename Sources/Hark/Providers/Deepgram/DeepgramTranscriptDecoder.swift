@@ -1,5 +1,7 @@
-// Turns Deepgram's server messages into transcript events: shared/protocols/deepgram-assemblyai.md
-// A4 (message shapes) and A5 (assembling interim and final text).
+// Turns Deepgram's server messages into transcript events: the message shapes of Deepgram's
+// asyncapi spec (deepgram/deepgram-api-specs) and its interim-results and endpointing guides
+// (developers.deepgram.com/docs/understand-endpointing-interim-results), which say how interim and
+// final text assemble.
 
 import FoundationEssentials
 

@@ -2,7 +2,8 @@ import FoundationEssentials
 
 // OpenAI Realtime transcription sessions, GA shape only
 // (`wss://api.openai.com/v1/realtime?intent=transcription`), implementing
-// `shared/protocols/openai-google.md` Part A. The beta shape (`OpenAI-Beta: realtime=v1`) was shut
+// OpenAI's realtime transcription and realtime VAD guides (developers.openai.com/api/docs/guides/
+// realtime-transcription, /realtime-vad) and the openai-python realtime types. The beta shape (`OpenAI-Beta: realtime=v1`) was shut
 // down in May 2026 and now closes with 4000; hark never sends that header.
 //
 // Known deviations and choices:
@@ -162,7 +163,7 @@ package struct OpenAIAdapter: ProviderAdapter {
             }
         }
         if !options.keyterms.isEmpty {
-            // `keywords` is a hint of gpt-live-transcribe and gpt-transcribe only (2026-updates.md §3).
+            // `keywords` is a hint of gpt-live-transcribe and gpt-transcribe only (developers.openai.com/api/docs/guides/realtime-transcription).
             let modelsTakingKeywords = ["gpt-live-transcribe", "gpt-transcribe"]
             guard modelsTakingKeywords.contains(model) else {
                 throw ProviderError.invalidOption(

@@ -1,7 +1,8 @@
 import FoundationEssentials
 
 // Wire types of OpenAI Realtime transcription sessions, GA shape only, from
-// `shared/protocols/openai-google.md` Part A (A.4 client events, A.5 server events).
+// OpenAI's Realtime API reference (developers.openai.com/api/reference/resources/realtime:
+// client and server events) and the openai-python `types/realtime` models.
 
 /// The `session.update` that turns a Realtime session into a transcription session (A.4.1).
 ///
