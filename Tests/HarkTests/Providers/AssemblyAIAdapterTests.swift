@@ -154,23 +154,11 @@ struct AssemblyAIAdapterTests {
         #expect(joined == payload)
     }
 
-    @Test("finishing sends Terminate; ForceEndpoint and UpdateConfiguration are the documented JSON")
+    @Test("finishing sends Terminate, confirmed by the clean close after Termination")
     func controlMessages() throws {
         let adapter = try adapter()
         #expect(adapter.finishMessages() == [.text(#"{"type":"Terminate"}"#)])
-        #expect(adapter.forceEndpointMessage() == .text(#"{"type":"ForceEndpoint"}"#))
-        guard
-            case .text(let update) = try adapter.updateConfigurationMessage(
-                AssemblyAIConfigurationUpdate(minTurnSilence: 300, keytermsPrompt: ["hark"]))
-        else {
-            Issue.record("UpdateConfiguration must be text")
-            return
-        }
-        let object = try #require(JSONSerialization.jsonObject(with: Data(update.utf8)) as? [String: Any])
-        #expect(object["type"] as? String == "UpdateConfiguration")
-        #expect(object["min_turn_silence"] as? Int == 300)
-        #expect(object["keyterms_prompt"] as? [String] == ["hark"])
-        #expect(object["max_turn_silence"] == nil)
+        #expect(adapter.finishConfirmedByClose)
         #expect(adapter.waitsForReady == false)
         #expect(adapter.openingMessages().isEmpty)
     }

@@ -251,15 +251,6 @@ package struct AssemblyAIAdapter: ProviderAdapter {
     /// strike while `Terminate` is in flight and leaves the last turn untold.
     package var finishConfirmedByClose: Bool { true }
 
-    /// Ends the current turn at once (its final follows); on Universal-Streaming the in-flight tail
-    /// word is dropped, so `finishMessages()` is the way to end a stream.
-    package func forceEndpointMessage() -> WireMessage { .text(AssemblyAIClientMessage.forceEndpoint) }
-
-    /// Changes turn detection or prompting mid-session.
-    package func updateConfigurationMessage(_ update: AssemblyAIConfigurationUpdate) throws -> WireMessage {
-        .text(String(decoding: try JSONEncoder().encode(update), as: UTF8.self))
-    }
-
     package func makeDecoder() -> any TranscriptDecoder { AssemblyAITranscriptDecoder(formatTurns: formatTurns) }
 
     package func error(for failure: LinkFailure) -> ProviderError {

@@ -80,62 +80,12 @@ extension AssemblyAIServerMessage.Word {
     }
 }
 
-/// The client's text messages (B3).
+/// The client's text messages hark sends.
 ///
 /// They are constant JSON, so they are kept as strings.
 package enum AssemblyAIClientMessage {
     /// Ends the session: the server flushes in-flight turns, sends `Termination`, closes 1000.
     package static let terminate = #"{"type":"Terminate"}"#
-    /// Ends the current turn now; on Universal-Streaming it drops the in-flight tail word.
-    package static let forceEndpoint = #"{"type":"ForceEndpoint"}"#
     /// Resets the server's inactivity timer (only meaningful with `inactivity_timeout`).
     package static let keepAlive = #"{"type":"KeepAlive"}"#
-}
-
-/// Settings `UpdateConfiguration` may change mid-session; nil fields are left out (the server
-/// keeps their current value).
-package struct AssemblyAIConfigurationUpdate: Encodable, Sendable, Equatable {
-    package var endOfTurnConfidenceThreshold: Double?
-    package var minTurnSilence: Int?
-    package var maxTurnSilence: Int?
-    package var vadThreshold: Double?
-    package var formatTurns: Bool?
-    /// Sent as a real JSON array here (unlike the query string, where lists are JSON in a string).
-    package var keytermsPrompt: [String]?
-    package var prompt: String?
-
-    package init(
-        endOfTurnConfidenceThreshold: Double? = nil, minTurnSilence: Int? = nil, maxTurnSilence: Int? = nil,
-        vadThreshold: Double? = nil, formatTurns: Bool? = nil, keytermsPrompt: [String]? = nil, prompt: String? = nil
-    ) {
-        self.endOfTurnConfidenceThreshold = endOfTurnConfidenceThreshold
-        self.minTurnSilence = minTurnSilence
-        self.maxTurnSilence = maxTurnSilence
-        self.vadThreshold = vadThreshold
-        self.formatTurns = formatTurns
-        self.keytermsPrompt = keytermsPrompt
-        self.prompt = prompt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case type, prompt
-        case endOfTurnConfidenceThreshold = "end_of_turn_confidence_threshold"
-        case minTurnSilence = "min_turn_silence"
-        case maxTurnSilence = "max_turn_silence"
-        case vadThreshold = "vad_threshold"
-        case formatTurns = "format_turns"
-        case keytermsPrompt = "keyterms_prompt"
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode("UpdateConfiguration", forKey: .type)
-        try container.encodeIfPresent(endOfTurnConfidenceThreshold, forKey: .endOfTurnConfidenceThreshold)
-        try container.encodeIfPresent(minTurnSilence, forKey: .minTurnSilence)
-        try container.encodeIfPresent(maxTurnSilence, forKey: .maxTurnSilence)
-        try container.encodeIfPresent(vadThreshold, forKey: .vadThreshold)
-        try container.encodeIfPresent(formatTurns, forKey: .formatTurns)
-        try container.encodeIfPresent(keytermsPrompt, forKey: .keytermsPrompt)
-        try container.encodeIfPresent(prompt, forKey: .prompt)
-    }
 }
