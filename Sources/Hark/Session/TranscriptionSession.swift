@@ -148,6 +148,11 @@ package struct TranscriptionSession: Sendable {
                             PerformanceTrace.record("chunk_ready", at: blockArrived)
                             await Self.append(chunk, to: backlog, emit: emit)
                         }
+                        // The run's tasks share one thread (RunThreadExecutor), and a source that
+                        // always has the next block ready (an unpaced capture device, a slow
+                        // machine) never suspends here: let the session's tasks run between
+                        // blocks, or it never connects, sends or sees a stop request.
+                        await Task.yield()
                     }
                 } catch let error as AudioSourceError {
                     // Everything read before the failure is still transcribed; the error is
