@@ -144,7 +144,7 @@ func secondsAudio(_ seconds: Int) -> [Float] {
 }
 
 func runSession(
-    seconds: Int, breaks: [Int?], options: SessionOptions = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02)),
+    seconds: Int, breaks: [Int?], options: SessionOptions = .unhurried,
     pause: Duration? = nil, endsSession: Bool = false, holdsLastSecond: Bool = false,
     finishAnswers: [SecondsLink.FinishAnswer] = []
 ) async throws -> (events: [TranscriptEvent], outcome: SessionOutcome, connections: Int) {
@@ -169,6 +169,17 @@ func runSession(
         makePipeline: { AudioPipeline(inputRate: 1000, inputChannels: 1, configuration: .init(outputRate: 1000)) },
         stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
     return (events.withLock { $0 }, outcome, connections.withLock { $0 })
+}
+
+extension SessionOptions {
+    /// Quick retries, and no timer that a loaded machine could trip by stalling this process for
+    /// seconds (a full parallel run stalled a session test for minutes): no silent-server watch, a
+    /// two-minute finish limit, and no connection counted healthy by its age alone.
+    static var unhurried: SessionOptions {
+        SessionOptions(
+            backoff: Backoff(base: 0.01, cap: 0.02), finishTimeout: .seconds(120), silentServerTimeout: nil,
+            healthyAfter: .seconds(3600))
+    }
 }
 
 func finals(_ events: [TranscriptEvent]) -> [TranscriptSegment] {
@@ -217,7 +228,8 @@ struct TranscriptionSessionTests {
     func rotatesBeforeLimit() async throws {
         // 12 s of audio at 8x real time is 1.5 s of streaming; with a 0.4 s session limit the
         // session rotates several times.
-        let options = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02), sessionLimit: .milliseconds(400))
+        var options = SessionOptions.unhurried
+        options.sessionLimit = .milliseconds(400)
         let (events, outcome, connections) = try await runSession(
             seconds: 12, breaks: [], options: options, pause: .microseconds(12500))
         #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
@@ -245,7 +257,10 @@ struct TranscriptionSessionTests {
 
     @Test("a provider that never answers the finish: the seconds it did not finalize are reported lost, not dropped")
     func finishNeverAnswered() async throws {
-        let options = SessionOptions(backoff: Backoff(base: 0.01, cap: 0.02), finishTimeout: .milliseconds(200))
+        // The limit this test is about: short, but long enough that a loaded machine has let the
+        // session read the finals already sent before it runs out.
+        var options = SessionOptions.unhurried
+        options.finishTimeout = .seconds(3)
         let (events, outcome, connections) = try await runSession(
             seconds: 6, breaks: [], options: options, holdsLastSecond: true, finishAnswers: [.ignore])
         #expect(finals(events).map(\.text) == (0..<5).map { "s\($0)" })
@@ -408,7 +423,9 @@ struct CloseFinishedSessionTests {
         adapter.acceptsClose = acceptsClose
         let session = TranscriptionSession(
             adapter: adapter,
-            options: SessionOptions(backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 2)),
+            options: SessionOptions(
+                backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 2), finishTimeout: .seconds(120),
+                silentServerTimeout: nil, healthyAfter: .seconds(3600)),
             openLink: { _, _ in
                 connections.withLock { $0 += 1 }
                 return CloseFinishedLink()
