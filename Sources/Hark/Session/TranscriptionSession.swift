@@ -139,6 +139,7 @@ package struct TranscriptionSession: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var pipeline = try makePipeline()
+                var lastYield = ContinuousClock.now
                 do {
                     for try await block in source.blocks() {
                         let blockArrived = PerformanceTrace.isEnabled ? PerformanceTrace.now() : 0
@@ -150,9 +151,15 @@ package struct TranscriptionSession: Sendable {
                         }
                         // The run's tasks share one thread (RunThreadExecutor), and a source that
                         // always has the next block ready (an unpaced capture device, a slow
-                        // machine) never suspends here: let the session's tasks run between
-                        // blocks, or it never connects, sends or sees a stop request.
-                        await Task.yield()
+                        // machine) never suspends here: let the session's tasks run at least
+                        // every 20 ms, or it never connects, sends or sees a stop request. Only
+                        // then: on a shared pool (the tests) each yield waits behind every other
+                        // ready job.
+                        let now = ContinuousClock.now
+                        if now - lastYield >= .milliseconds(20) {
+                            await Task.yield()
+                            lastYield = ContinuousClock.now
+                        }
                     }
                 } catch let error as AudioSourceError {
                     // Everything read before the failure is still transcribed; the error is
