@@ -149,14 +149,15 @@ package struct TranscriptionSession: Sendable {
                             PerformanceTrace.record("chunk_ready", at: blockArrived)
                             await Self.append(chunk, to: backlog, emit: emit)
                         }
-                        // The run's tasks share one thread (RunThreadExecutor), and a source that
-                        // always has the next block ready (an unpaced capture device, a slow
-                        // machine) never suspends here: let the session's tasks run at least
-                        // every 20 ms, or it never connects, sends or sees a stop request. Only
-                        // then: on a shared pool (the tests) each yield waits behind every other
-                        // ready job.
+                        // The run's tasks share one thread (RunThreadExecutor), and a live
+                        // source that always has the next block ready (an unpaced capture
+                        // device, a machine slower than real time) never suspends here: let the
+                        // session's tasks run at least every 20 ms, or it never connects, sends
+                        // or sees a stop request. Only for live sources, and only then: a file
+                        // waits for room in the backlog instead, and on a shared pool (the
+                        // tests) each yield waits behind every other ready job.
                         let now = ContinuousClock.now
-                        if now - lastYield >= .milliseconds(20) {
+                        if source.isLive, now - lastYield >= .milliseconds(20) {
                             await Task.yield()
                             lastYield = ContinuousClock.now
                         }
