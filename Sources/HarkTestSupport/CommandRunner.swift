@@ -87,13 +87,22 @@ package enum CommandRunner {
 
 /// A command started in the background, for tests that signal it (Ctrl-C) while it runs.
 package final class RunningCommand: @unchecked Sendable {
-    // @unchecked: the pipes' data is read once after exit; Process does its own locking.
+    // @unchecked: the pipes' data is behind locks; Process does its own locking.
     private let process: Process
     private let out = Pipe()
     private let err = Pipe()
-    private var outData = Data()
-    private var errData = Data()
+    private let outData = LockedData()
+    private let errData = LockedData()
     private let group = DispatchGroup()
+
+    /// What the command has printed so far, read while it runs.
+    private final class LockedData: @unchecked Sendable {
+        // @unchecked: every access holds `lock`.
+        private let lock = NSLock()
+        private var data = Data()
+        func append(_ more: Data) { lock.withLock { data.append(more) } }
+        var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    }
 
     /// Starts `hark` with `arguments` in an environment without provider keys unless given.
     package init(harkArguments arguments: [String], environment: [String: String] = [:]) throws {
@@ -111,17 +120,25 @@ package final class RunningCommand: @unchecked Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        group.enter()
-        DispatchQueue.global().async { [self] in
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async { [self] in
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+        for (pipe, data) in [(out, outData), (err, errData)] {
+            group.enter()
+            DispatchQueue.global().async { [group] in
+                // availableData returns what the pipe holds now, and empty data only at end of file.
+                while true {
+                    let chunk = pipe.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    data.append(chunk)
+                }
+                group.leave()
+            }
         }
     }
+
+    /// What the command has printed on stdout so far.
+    package var stdoutSoFar: String { outData.text }
+
+    /// What the command has printed on stderr so far.
+    package var stderrSoFar: String { errData.text }
 
     /// Sends a signal (SIGINT for Ctrl-C).
     package func send(_ signal: Int32) {
@@ -136,7 +153,6 @@ package final class RunningCommand: @unchecked Sendable {
         }
         process.waitUntilExit()
         return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            status: process.terminationStatus, stdout: outData.text, stderr: errData.text)
     }
 }

@@ -47,7 +47,7 @@ struct FinishFaultEndToEndTests {
             speed: "1", holdLastSentence: []),
         // The marked audio is not speech, so hark's turn detector (gpt-live-transcribe) finds no
         // turns in it: a model with server turn detection, whose turns the fake places from its
-        // script, as in OpenAIFaultTests.
+        // script, as in StreamingProviderFaultTests.
         Provider(
             harness: ProviderFaultHarness(
                 fake: "openai.py", provider: "openai", keyVariable: "OPENAI_API_KEY", sampleRate: 24000),

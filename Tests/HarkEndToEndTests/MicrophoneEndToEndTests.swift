@@ -30,9 +30,11 @@ struct MicrophoneEndToEndTests {
                 "--config", config.path,
             ],
             environment: device.environment.merging(["DEEPGRAM_API_KEY": "test-key"]) { $1 })
-        // The file plugin is not paced: the device is read as fast as hark can, so 2 s is plenty
-        // for the whole file (and silence after it) to have been captured and sent.
-        try await Task.sleep(for: .seconds(2))
+        // The file plugin is not paced: the device is read as fast as hark can. Ctrl-C once the
+        // whole file has reached the fake.
+        let expected = ALSATestDevice.rawBytes(samples)
+        let sent = await Evidence.wait { fake.recorded("audio.bin").count >= expected.count }
+        #expect(sent, "the fake never received the whole file: \(hark.stderrSoFar)")
         hark.send(SIGINT)
         let result = hark.wait(timeout: 30)
         print("microphone test: the fake received \(fake.recorded("audio.bin").count / 32000) s of audio")
@@ -40,7 +42,6 @@ struct MicrophoneEndToEndTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutLines == ["Testing the microphone."], "\(result.stderr)")
         let received = fake.recorded("audio.bin")
-        let expected = ALSATestDevice.rawBytes(samples)
         #expect(received.count >= expected.count)
         #expect(received.prefix(expected.count) == expected)
         // The provider was asked to finish: Finalize and CloseStream arrived.
@@ -84,7 +85,13 @@ struct MicrophoneEndToEndTests {
                 "--config", config.path,
             ],
             environment: device.environment.merging(["DEEPGRAM_API_KEY": "test-key"]) { $1 })
-        try await Task.sleep(for: .seconds(2))
+        // Ctrl-C once the third attempt is in and streaming: the outage is over by then.
+        let streaming = await Evidence.wait {
+            let events = fake.recordedEvents()
+            let rejected = events.filter { $0["event"] as? String == "reject" }.count
+            return rejected == 2 && !fake.recorded("audio.bin").isEmpty
+        }
+        #expect(streaming, "\(fake.recordedEvents()) \(hark.stderrSoFar)")
         hark.send(SIGINT)
         let result = hark.wait(timeout: 30)
         #expect(result.status == 75, "\(result.stderr)")
@@ -109,7 +116,10 @@ struct MicrophoneEndToEndTests {
         let device = try ALSATestDevice(samples: [Int16](repeating: 0, count: 1600) + speech)
         let hark = try RunningCommand(
             harkArguments: ["--provider", "local", "--device", device.deviceName], environment: device.environment)
-        try await Task.sleep(for: .seconds(4))
+        // Ctrl-C once the utterance is printed (the gate closes in the silence the device plays
+        // after the file, which ends it).
+        let printed = await Evidence.wait { !hark.stdoutSoFar.isEmpty }
+        #expect(printed, "nothing printed: \(hark.stderrSoFar)")
         hark.send(SIGINT)
         let result = hark.wait(timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")

@@ -4,7 +4,7 @@ import HarkTestSupport
 /// Runs the `hark` binary on position-marked audio against a provider fake playing a fault, and
 /// reads back what the fake received and what hark printed.
 ///
-/// Shared by the AssemblyAI and OpenAI fault tests (the Deepgram ones in `FaultEndToEndTests` came
+/// Shared by `StreamingProviderFaultTests` and the finish faults (the Deepgram ones in `FaultEndToEndTests` came
 /// first and keep their own).
 struct ProviderFaultHarness {
     /// The fake's file in `Tests/Fakes`, such as `assemblyai.py`.

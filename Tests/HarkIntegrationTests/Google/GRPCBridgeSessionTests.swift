@@ -91,26 +91,6 @@ private struct ReferenceGoogleAdapter: ProviderAdapter {
     }
 }
 
-/// Runs a session over `TranscriptionRun.linkOpener` (so over hark-grpc, found beside the test
-/// binary) on `seconds` of silence, and returns the finals' texts and the session's summary.
-private func runSession(
-    _ fake: FakeServer, seconds: Int, maxAttempts: Int = 2
-) async throws -> (finals: [String], reconnects: Int) {
-    let events = Mutex<[TranscriptEvent]>([])
-    let session = TranscriptionSession(
-        adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http")),
-        options: SessionOptions(
-            backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: maxAttempts), finishTimeout: .seconds(30)),
-        openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
-        makeEncoder: { _ in Linear16Encoder() })
-    let outcome = try await session.run(
-        source: MemoryAudioSource(samples: [Float](repeating: 0, count: seconds * 16_000), sampleRate: 16_000),
-        makePipeline: { AudioPipeline(inputRate: 16_000, inputChannels: 1, configuration: .init(outputRate: 16_000)) },
-        stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
-    let finals = events.withLock { $0 }.compactMap { if case .final(let s) = $0 { s.text } else { nil } }
-    return (finals, outcome.summary.reconnects)
-}
-
 /// Stretches of audio with real-time pauses before them, and one after the last: the session
 /// gets no chunks during a pause, as while a voice-activity gate holds silence back. (The
 /// pipeline places the stretches back to back on the input timeline.)
@@ -163,31 +143,6 @@ private struct GappedAudioSource: AudioSource {
 
 @Suite("A transcription session over the gRPC bridge", .serialized)
 struct GRPCBridgeSessionTests {
-    @Test("the session half-closes at the end of the input, so words the server finalizes only then arrive")
-    func sessionHalfCloses() async throws {
-        // The utterance runs to the very end of the input: only the half-close flush finalizes it.
-        let script = #"[{"start":0.5,"end":2.0,"text":"the very last words"}]"#
-        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", script])
-        defer { fake.stop() }
-        let result = try await runSession(fake, seconds: 2)
-        #expect(result.finals == ["the very last words"])
-        #expect(result.reconnects == 0)
-        #expect(fake.recordedEvents().contains { $0["event"] as? String == "half-close" })
-    }
-
-    @Test("at the stream limit (OUT_OF_RANGE through the bridge) the session rotates without losing words")
-    func sessionRotates() async throws {
-        let script =
-            #"[{"start":0.3,"end":1.0,"text":"first part"},{"start":1.9,"end":2.5,"text":"second part"},"#
-            + #"{"start":3.2,"end":3.75,"text":"third part"}]"#
-        let fake = try FakeServer(
-            script: "google_speech.py", arguments: ["--script", script, "--stream-limit", "2.0"])
-        defer { fake.stop() }
-        let result = try await runSession(fake, seconds: 4, maxAttempts: 6)
-        #expect(result.finals == ["first part", "second part", "third part"])
-        #expect(result.reconnects >= 1)
-    }
-
     @Test("an idle stream is half-closed, not fed, and the next stream opens only when audio comes")
     func idleStreamClosedThenReopened() async throws {
         // Input 0-2 s, then nothing (the gate holding silence back) until hark has closed the

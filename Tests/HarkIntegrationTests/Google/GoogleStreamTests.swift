@@ -56,10 +56,31 @@ func runStream(
     }
     let result = try await reader.value
     await link.abort()
+    #expect(processIsGone(link.bridgeProcessID))
     return result
 }
 
-@Suite("Google gRPC stream against the fake", .serialized)
+/// True when `pid` is neither running nor a zombie (it was reaped).
+func processIsGone(_ pid: Int32) -> Bool {
+    kill(pid, 0) == -1 && errno == ESRCH
+}
+
+/// Opens a bridge link for `adapter`'s call and sends its opening messages and 1 s of silence.
+func openStreaming(_ adapter: GoogleAdapter) async throws -> GRPCBridgeLink {
+    let link = try GRPCBridgeLink.connect(adapter.connectionRequest(), options: LinkOptions())
+    for message in adapter.openingMessages() { try await link.send(message) }
+    for _ in 0..<10 { try await sendSilence(adapter, link) }
+    return link
+}
+
+/// 100 ms of silence at 16 kHz.
+func sendSilence(_ adapter: GoogleAdapter, _ link: GRPCBridgeLink) async throws {
+    for message in adapter.audioMessages([UInt8](repeating: 0, count: 3200)) { try await link.send(message) }
+}
+
+/// Google's streams through hark's own codec and the hark-grpc bridge against the grpcio fake:
+/// the call, its statuses and how the adapter reads them, and the bridge process's life.
+@Suite("Google gRPC streams over the hark-grpc bridge against the fake", .serialized)
 struct GoogleStreamTests {
     @Test("plaintext h2c: config, audio, half-close; interims, finals, speech events, then a clean end")
     func plaintextStream() async throws {
@@ -77,6 +98,7 @@ struct GoogleStreamTests {
         #expect(metadata["authorization"] == "Bearer test-token")
         #expect(metadata["x-goog-request-params"] == "recognizer=projects%2Fmy-proj%2Flocations%2Fus%2Frecognizers%2F_")
         #expect(fake.recorded("audio.bin").count == 30 * 3200)
+        #expect(events.contains { $0["event"] as? String == "half-close" })
         #expect(events.last?["event"] as? String == "status")
     }
 
@@ -91,7 +113,7 @@ struct GoogleStreamTests {
         #expect(result.finals == ["final words"])
     }
 
-    @Test("TLS with a test CA passed as --cacert; without it the certificate is refused")
+    @Test("TLS with a test CA passed as --cacert; without it the certificate is refused as a TLS failure")
     func tls() async throws {
         let authority = try TestCertificateAuthority()
         let fake = try FakeServer(
@@ -107,6 +129,11 @@ struct GoogleStreamTests {
 
         let refused = try await runStream(adapter, seconds: 0.2)
         let failure = try #require(refused.failure)
+        guard case .tlsFailed(let host, _) = failure else {
+            Issue.record("expected a TLS failure, got \(failure)")
+            return
+        }
+        #expect(host == "127.0.0.1:\(fake.port)")
         #expect(caseName(adapter.error(for: failure)) == "unavailable")
     }
 
@@ -145,8 +172,10 @@ struct GoogleStreamTests {
     @Test(
         "every status the server ends a call with reaches the adapter with its message",
         arguments: [
-            (3, "invalidRequest"), (7, "permissionDenied"), (8, "rateLimited"), (13, "serverError"),
-            (14, "unavailable"), (4, "serverError"), (16, "authenticationFailed"), (11, "sessionLimitReached"),
+            (1, "unavailable"), (3, "invalidRequest"), (4, "serverError"), (5, "invalidRequest"),
+            (7, "permissionDenied"), (8, "rateLimited"), (9, "invalidRequest"), (10, "unavailable"),
+            (11, "sessionLimitReached"), (12, "invalidRequest"), (13, "serverError"), (14, "unavailable"),
+            (15, "serverError"), (16, "authenticationFailed"),
         ])
     func statuses(code: Int, expected: String) async throws {
         let fake = try FakeServer(
@@ -191,7 +220,20 @@ struct GoogleStreamTests {
         fake.stop()
         let result = try await runStream(adapter, seconds: 0.1)
         let failure = try #require(result.failure)
+        guard case .grpcStatus(14, _) = failure else {
+            Issue.record("expected UNAVAILABLE, got \(failure)")
+            return
+        }
         #expect(RetryPolicy.verdict(for: adapter.error(for: failure)) != .fail)
+    }
+
+    @Test("a server that accepts but never speaks HTTP/2 fails the call with the connect timeout")
+    func connectTimeout() async throws {
+        let silent = try FakeServer(script: "silent_server.py")
+        defer { silent.stop() }
+        let result = try await runStream(
+            try fakeAdapter(silent), seconds: 0.1, options: LinkOptions(connectTimeout: .milliseconds(300)))
+        #expect(result.failure == .timedOut(phase: "connecting (300 ms)"))
     }
 
     @Test("audio sent much faster than real time ends the stream with OUT_OF_RANGE, a session limit")
@@ -220,7 +262,7 @@ struct GoogleStreamTests {
             adapter: try fakeAdapter(fake),
             options: SessionOptions(
                 backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 2), finishTimeout: .seconds(30)),
-            openLink: { _, request in try GRPCBridgeLink.connect(request, options: LinkOptions()) },
+            openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
             makeEncoder: { _ in Linear16Encoder() })
         let outcome = try await session.run(
             source: MemoryAudioSource(samples: [Float](repeating: 0, count: 2 * 16_000), sampleRate: 16_000),
@@ -246,7 +288,7 @@ struct GoogleStreamTests {
         let events = Mutex<[TranscriptEvent]>([])
         let session = TranscriptionSession(
             adapter: adapter, options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 6)),
-            openLink: { _, request in try GRPCBridgeLink.connect(request, options: LinkOptions()) },
+            openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
             makeEncoder: { _ in Linear16Encoder() })
         let outcome = try await session.run(
             source: MemoryAudioSource(samples: [Float](repeating: 0, count: 4 * 16_000), sampleRate: 16_000),
@@ -260,5 +302,159 @@ struct GoogleStreamTests {
         // Times are on the input timeline across streams. (Utterances end on 250 ms chunk
         // boundaries, so the fake's guess of where a replay starts is exact.)
         #expect(finals.map(\.end).map { ($0 * 100).rounded() / 100 } == [1.0, 2.5, 3.75])
+    }
+
+    @Test("with tiny queues on both sides, 4 MB sent before anything is read all come back, in order")
+    func backPressureKeepsEverything() async throws {
+        let echo = try FakeServer(script: "grpc_echo.py")
+        defer { echo.stop() }
+        let link = try GRPCBridgeLink.connect(
+            ConnectionRequest(url: "http://127.0.0.1:\(echo.port)/hark.bench.Echo/Stream", headers: []),
+            options: LinkOptions(), executable: PackagePaths.grpcBridgeBinary.path, outgoingCapacity: 16 << 10,
+            incomingCapacity: 2)
+        let count = 256
+        // 4 MB: far more than the socket buffers, HTTP/2 windows and queues hold together, so
+        // the sender waits on the reader, and the link stops reading the bridge whenever two
+        // echoes wait (seen: dozens of pauses per run).
+        let sender = Task {
+            for index in 0..<count {
+                try await link.send(.binary([UInt8](repeating: UInt8(index % 251), count: 16 << 10)))
+            }
+            await link.close()
+        }
+        var received: [UInt8] = []
+        for try await message in link.inbound {
+            guard case .binary(let bytes) = message else { continue }
+            #expect(bytes.count == 16 << 10 && Set(bytes).count == 1)
+            received.append(bytes[0])
+        }
+        try await sender.value
+        #expect(received == (0..<count).map { UInt8($0 % 251) })
+        await link.abort()
+        #expect(processIsGone(link.bridgeProcessID))
+    }
+
+    @Test("the bridge killed mid-call: inbound fails with connectionLost naming the signal, sends fail")
+    func bridgeKilledMidCall() async throws {
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", googleScript])
+        defer { fake.stop() }
+        let adapter = try fakeAdapter(fake)
+        let link = try await openStreaming(adapter)
+        kill(link.bridgeProcessID, SIGKILL)
+        var failure: LinkFailure?
+        do {
+            for try await _ in link.inbound {}
+        } catch let error as LinkFailure {
+            failure = error
+        }
+        guard case .connectionLost(let detail) = try #require(failure) else {
+            Issue.record("expected connectionLost, got \(String(describing: failure))")
+            return
+        }
+        #expect(detail.contains("hark-grpc was killed by signal 9"))
+        await #expect(throws: LinkFailure.self) { try await sendSilence(adapter, link) }
+        await link.abort()
+        #expect(processIsGone(link.bridgeProcessID))
+    }
+
+    @Test("abort in the middle of a call: inbound fails, the bridge exits and is reaped before abort returns")
+    func abortLeavesNoChild() async throws {
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", googleScript])
+        defer { fake.stop() }
+        let adapter = try fakeAdapter(fake)
+        let link = try await openStreaming(adapter)
+        await link.abort()
+        #expect(processIsGone(link.bridgeProcessID))
+        await #expect(throws: LinkFailure.self) {
+            for try await _ in link.inbound {}
+        }
+        await #expect(throws: LinkFailure.self) { try await sendSilence(adapter, link) }
+    }
+
+    @Test(
+        "the bridge runs in its own process group with SIGINT and SIGTERM at their defaults, though hark ignores them")
+    func processGroupAndSignals() async throws {
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", googleScript])
+        defer { fake.stop() }
+        let adapter = try fakeAdapter(fake)
+        // hark ignores both for its graceful stop; ignored signals would stay ignored across exec.
+        let previous = (signal(SIGINT, SIG_IGN), signal(SIGTERM, SIG_IGN))
+        let link: GRPCBridgeLink
+        do {
+            defer {
+                signal(SIGINT, previous.0)
+                signal(SIGTERM, previous.1)
+            }
+            link = try GRPCBridgeLink.connect(adapter.connectionRequest(), options: LinkOptions())
+        }
+        let pid = link.bridgeProcessID
+        // A terminal's Ctrl-C goes to the foreground group: hark's, not the bridge's.
+        #expect(getpgid(pid) == pid)
+        #expect(getpgid(pid) != getpgrp())
+        for message in adapter.openingMessages() { try await link.send(message) }
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let ignoredLine = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") })
+        let ignored = try #require(UInt64(ignoredLine.split(separator: "\t").last ?? "", radix: 16))
+        #expect(ignored & (1 << (UInt64(SIGINT) - 1)) == 0)
+        #expect(ignored & (1 << (UInt64(SIGTERM) - 1)) == 0)
+        await link.close()
+        for try await _ in link.inbound {}
+        await link.abort()
+        #expect(processIsGone(pid))
+    }
+
+    @Test("a message sent after close() is refused; a second close() is harmless")
+    func sendAfterClose() async throws {
+        let fake = try FakeServer(script: "google_speech.py", arguments: ["--script", googleScript])
+        defer { fake.stop() }
+        let adapter = try fakeAdapter(fake)
+        let link = try GRPCBridgeLink.connect(adapter.connectionRequest(), options: LinkOptions())
+        for message in adapter.openingMessages() { try await link.send(message) }
+        await link.close()
+        await link.close()
+        await #expect(throws: LinkFailure.protocolViolation(detail: "a message sent after close()")) {
+            try await sendSilence(adapter, link)
+        }
+        for try await _ in link.inbound {}
+        await link.abort()
+        #expect(processIsGone(link.bridgeProcessID))
+    }
+
+    @Test("a URL that names no gRPC method fails the link as a protocol violation, from the bridge")
+    func badMethodURL() async throws {
+        let link = try GRPCBridgeLink.connect(
+            ConnectionRequest(url: "https://127.0.0.1:1/no-method", headers: []), options: LinkOptions())
+        var failure: LinkFailure?
+        do {
+            for try await _ in link.inbound {}
+        } catch let error as LinkFailure {
+            failure = error
+        }
+        guard case .protocolViolation(let detail) = try #require(failure) else {
+            Issue.record("expected a protocol violation, got \(String(describing: failure))")
+            return
+        }
+        #expect(detail.contains("/package.Service/Method"))
+        await link.abort()
+    }
+
+    @Test("the locator finds the built hark-grpc beside the running program (here the test binary)")
+    func locatorFindsBuiltBridge() throws {
+        let located = try GRPCBridgeLocator.locate()
+        #expect(located.hasSuffix("/hark-grpc"))
+        #expect(FileManager.default.isExecutableFile(atPath: located))
+    }
+
+    @Test("a missing bridge executable is reported with where hark looked and how to install it")
+    func missingBridge() throws {
+        let error = #expect(throws: GRPCBridgeError.self) {
+            _ = try GRPCBridgeLocator.locate(
+                override: nil, runningExecutable: "/opt/hark/bin/hark", searchPath: "/usr/bin:/bin",
+                isExecutable: { _ in false })
+        }
+        let text = try #require(error).description
+        #expect(text.contains("/opt/hark/bin/hark-grpc"))
+        #expect(text.contains("PATH"))
+        #expect(text.contains("make install"))
     }
 }
