@@ -24,6 +24,12 @@ package struct HandshakeRejection: Sendable {
         bodyRequestID = parsed?.requestID
     }
 
+    /// "HTTP 401: Invalid API key while connecting": the status and `errorText`, as AssemblyAI's
+    /// and OpenAI's hints begin.
+    package var summary: String {
+        "HTTP \(status)\(errorText.map { ": \($0)" } ?? "") while connecting"
+    }
+
     /// `Retry-After` in seconds; the HTTP-date form reads as nil (no provider hark speaks sends it).
     package var retryAfter: Double? {
         headers[header: "retry-after"].flatMap { value in Double(value.filter { !$0.isWhitespace }) }

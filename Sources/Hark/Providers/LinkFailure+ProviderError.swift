@@ -57,6 +57,16 @@ extension LinkFailure {
 }
 
 extension ProviderAdapter {
+    /// What a link failure means for this WebSocket provider: `LinkFailure.providerError` with
+    /// the provider's name and `connectionHost`.
+    func webSocketError(
+        for failure: LinkFailure, handshake: (HandshakeRejection) -> ProviderError,
+        close: (_ code: Int, _ reason: String) -> ProviderError
+    ) -> ProviderError {
+        failure.providerError(
+            provider: Self.descriptor.displayName, host: connectionHost, handshake: handshake, close: close)
+    }
+
     /// The host (and port) the adapter connects to, for messages; the provider's default endpoint
     /// when no connection request can be built (a bad `--endpoint`).
     var connectionHost: String {

@@ -125,6 +125,14 @@ package struct ProviderOptions: Sendable, Equatable {
     }
 }
 
+extension ProviderOptions {
+    /// The key or token, or `missingCredentials` with `hint` (where to get one) when there is none.
+    package func requiredCredential(provider: String, hint: String) throws(ProviderError) -> String {
+        guard let credential, !credential.isEmpty else { throw .missingCredentials(provider: provider, hint: hint) }
+        return credential
+    }
+}
+
 /// One `key=value` pair for the provider.
 package struct ProviderParameter: Sendable, Equatable {
     package var key: String

@@ -5,16 +5,13 @@ import FoundationEssentials
 
 extension AssemblyAIAdapter {
     package func error(for failure: LinkFailure) -> ProviderError {
-        failure.providerError(
-            provider: Self.descriptor.displayName, host: connectionHost, handshake: Self.handshakeError,
-            close: { Self.closeError(code: $0, reason: $1) }
-        ).replacingSecret(credential)
+        webSocketError(for: failure, handshake: Self.handshakeError, close: { Self.closeError(code: $0, reason: $1) })
+            .replacingSecret(credential)
     }
 
     /// What an HTTP answer other than 101 to the upgrade means; the body is usually `{"error":"…"}`.
     static func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
-        let said = rejection.errorText.map { ": \($0)" } ?? ""
-        let what = "HTTP \(rejection.status)\(said) while connecting"
+        let what = rejection.summary
         let account = "\(what); check the account's balance and streaming access in the dashboard"
         let mapping = HandshakeErrorMapping(
             unauthorized: "\(what); set ASSEMBLYAI_API_KEY to a valid API key",

@@ -68,13 +68,10 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
     package init(options: ProviderOptions) throws {
         let name = Self.descriptor.displayName
-        guard let credential = options.credential, !credential.isEmpty else {
-            throw ProviderError.missingCredentials(
-                provider: name,
-                hint: "set ASSEMBLYAI_API_KEY to an API key (or a temporary streaming token) from the AssemblyAI "
-                    + "dashboard")
-        }
-        self.credential = credential
+        credential = try options.requiredCredential(
+            provider: name,
+            hint: "set ASSEMBLYAI_API_KEY to an API key (or a temporary streaming token) from the AssemblyAI "
+                + "dashboard")
         self.endpoint = options.endpoint
 
         switch options.settings["region"]?.lowercased() {

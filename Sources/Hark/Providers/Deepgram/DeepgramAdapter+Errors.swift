@@ -5,8 +5,7 @@ import FoundationEssentials
 
 extension DeepgramAdapter {
     package func error(for failure: LinkFailure) -> ProviderError {
-        failure.providerError(
-            provider: Self.descriptor.displayName, host: host, handshake: handshakeError, close: closeError)
+        webSocketError(for: failure, handshake: handshakeError, close: closeError)
     }
 
     /// A rejected upgrade: Deepgram's JSON body `{err_code, err_msg, request_id}`, else its

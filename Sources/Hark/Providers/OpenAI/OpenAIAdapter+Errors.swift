@@ -5,16 +5,15 @@ import FoundationEssentials
 
 extension OpenAIAdapter {
     package func error(for failure: LinkFailure) -> ProviderError {
-        failure.providerError(
-            provider: Self.descriptor.displayName, host: connectionHost, handshake: Self.handshakeError,
-            close: { Self.closeError(code: $0, reason: $1, model: model) }
-        ).replacingSecret(credential)
+        webSocketError(
+            for: failure, handshake: Self.handshakeError, close: { Self.closeError(code: $0, reason: $1, model: model) }
+        )
+        .replacingSecret(credential)
     }
 
     /// What an HTTP answer other than 101 means; bodies look like `{"error":{"message":…,"code":…}}`.
     static func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
-        let said = rejection.errorText.map { ": \($0)" } ?? ""
-        let what = "HTTP \(rejection.status)\(said) while connecting"
+        let what = rejection.summary
         let access = "\(what); the key's project needs Realtime access and billing"
         let mapping = HandshakeErrorMapping(
             unauthorized: "\(what); set OPENAI_API_KEY to a valid key",

@@ -64,11 +64,8 @@ package struct OpenAIAdapter: ProviderAdapter {
 
     package init(options: ProviderOptions) throws {
         let name = Self.descriptor.displayName
-        guard let credential = options.credential, !credential.isEmpty else {
-            throw ProviderError.missingCredentials(
-                provider: name, hint: "set OPENAI_API_KEY to an API key (or an ephemeral ek_… client secret)")
-        }
-        self.credential = credential
+        credential = try options.requiredCredential(
+            provider: name, hint: "set OPENAI_API_KEY to an API key (or an ephemeral ek_… client secret)")
         endpoint = options.endpoint
         if let encoding = options.encoding, encoding != .linear16 {
             throw ProviderError.invalidOption(
