@@ -48,7 +48,6 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CSharedLibrary", path: "Sources/CSharedLibrary"),
         .systemLibrary(name: "CALSA", path: "Sources/CALSA"),
-        .systemLibrary(name: "COpus", path: "Sources/COpus"),
         .systemLibrary(name: "COggOpus", path: "Sources/COggOpus"),
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr"),
         .systemLibrary(name: "CPocketSphinx", path: "Sources/CPocketSphinx"),
@@ -83,7 +82,7 @@ let package = Package(
         .target(
             name: "Hark",
             dependencies: [
-                "CCurl", "CSharedLibrary", "CALSA", "COpus", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio",
+                "CCurl", "CSharedLibrary", "CALSA", "COggOpus", "CSoxr", "CPocketSphinx", "CWebRTCAudio",
                 "COpenSSL", "GRPCBridgeWire", "ServeWire",
             ],
             // The JSON Lines schema lives beside its renderer for the README; it is not a resource.

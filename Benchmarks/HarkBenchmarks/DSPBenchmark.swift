@@ -61,12 +61,6 @@ enum DSPBenchmark {
             oggBytes += try encoder.finish().count
         }
         report("Ogg Opus encode (libopusenc, 16 kHz in, 250 ms pages)", 60, ogg)
-        var rawBytes = 0
-        let raw = try measure {
-            let encoder = try OpusEncoder(sampleRate: 16000, bitrate: nil)
-            for chunk in chunks { rawBytes += try encoder.encodePackets(chunk).reduce(0) { $0 + $1.count } }
-        }
-        report("raw Opus encode (16 kHz, 20 ms packets)", 60, raw)
         // The whole chain as a microphone run would use it: 48 kHz capture, soxr to 16 kHz,
         // denoise + VAD gate, chunker, then linear16 or Ogg Opus.
         var gate: GateStatistics?
@@ -101,7 +95,6 @@ enum DSPBenchmark {
         print(
             "  Ogg Opus            \(oggBytes)  (\(String(format: "%.1f", Double(oggBytes) * 8 / 60 / 1000)) kbit/s, \(String(format: "%.1f", Double(16000 * 2 * 60) / Double(oggBytes)))x smaller)"
         )
-        print("  raw Opus packets    \(rawBytes)")
 
         print(String(format: "gate on samples/sample.wav (%.2f s of speech at %d Hz):", sampleSeconds, sample.rate))
         // The sample's sentences are 0.6 s apart: the default 800 ms hang-over bridges them, a

@@ -3,7 +3,7 @@
 
 // Loads an optional C library with dlopen on first use, so that a run only maps the libraries it
 // needs (each one linked at start-up costs hundreds of KB of resident memory, with its own
-// dependencies, even when never called). The C module shims (CSoxr, COpus, ...) use this through
+// dependencies, even when never called). The C module shims (CSoxr, COggOpus, ...) use this through
 // HARK_SHARED_LIBRARY_LOADER; Swift never calls it directly.
 
 #include <stddef.h>

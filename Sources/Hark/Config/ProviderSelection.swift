@@ -49,6 +49,7 @@ package enum ProviderSelection {
             credential: credential(for: descriptor, configuration: configuration, environment: environment),
             endpoint: settings.endpoint, model: settings.model, language: settings.language,
             parameters: settings.parameters, encoding: configuration.encoding, bitrate: configuration.bitrate,
-            interimResults: interimResults, settings: settings.settings, keyterms: configuration.keyterms)
+            interimResults: interimResults, settings: settings.settings, keyterms: configuration.keyterms,
+            environment: environment)
     }
 }

@@ -2,7 +2,7 @@
 /// stream from its start (Ogg headers included).
 /// - Parameters:
 ///   - sampleRate: the provider's rate, which the chunks already have.
-///   - bitrate: Opus bits per second; nil means `OpusEncoder.defaultBitrate`. Ignored by the PCM encodings.
+///   - bitrate: Opus bits per second; nil means `OggOpusEncoder.defaultBitrate`. Ignored by the PCM encodings.
 /// - Throws: `DSPError` when Opus cannot work at the rate.
 package func makePayloadEncoder(
     _ encoding: AudioEncoding, sampleRate: Int, bitrate: Int?

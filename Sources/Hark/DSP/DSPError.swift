@@ -8,7 +8,7 @@ package enum DSPError: Error, Sendable, Equatable, CustomStringConvertible {
     case resamplerFailed(inputRate: Int, outputRate: Int, reason: String)
     /// WebRTC audio processing returned an error code.
     case audioProcessingFailed(code: Int32, reason: String, while: String)
-    /// libopus or libopusenc returned an error code.
+    /// libopusenc (or the libopus under it) returned an error code.
     case encoderFailed(library: String, code: Int32, reason: String, while: String)
     /// An option value outside its range (e.g. `--vad-level 7`).
     case invalidOption(option: String, value: String, expected: String)

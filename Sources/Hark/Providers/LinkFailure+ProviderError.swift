@@ -9,12 +9,12 @@ extension LinkFailure {
     ///   - host: the host (and port) hark connects to, for messages.
     package func providerError(
         provider: String, host: String,
-        handshake: (_ status: Int, _ headers: [HTTPHeader], _ body: String) -> ProviderError,
+        handshake: (HandshakeRejection) -> ProviderError,
         close: (_ code: Int, _ reason: String) -> ProviderError
     ) -> ProviderError {
         switch self {
         case .handshakeRejected(let status, let headers, let body):
-            return handshake(status, headers, body)
+            return handshake(HandshakeRejection(status: status, headers: headers, body: body))
         case .closed(let code, let reason):
             return close(code, reason)
         case .connectFailed(let failedHost, let detail):
@@ -46,5 +46,30 @@ extension LinkFailure {
                     "gRPC status \(code) (\(message)) from a WebSocket provider; this is a bug in hark, please report it"
             )
         }
+    }
+}
+
+extension LinkFailure {
+    /// A close frame as AssemblyAI's and OpenAI's messages name it: "closed with code 1008: reason".
+    static func closeDescription(code: Int, reason: String) -> String {
+        reason.isEmpty ? "closed with code \(code)" : "closed with code \(code): \(reason)"
+    }
+}
+
+extension ProviderAdapter {
+    /// What a link failure means for this WebSocket provider: `LinkFailure.providerError` with
+    /// the provider's name and `connectionHost`.
+    func webSocketError(
+        for failure: LinkFailure, handshake: (HandshakeRejection) -> ProviderError,
+        close: (_ code: Int, _ reason: String) -> ProviderError
+    ) -> ProviderError {
+        failure.providerError(
+            provider: Self.descriptor.displayName, host: connectionHost, handshake: handshake, close: close)
+    }
+
+    /// The host (and port) the adapter connects to, for messages; the provider's default endpoint
+    /// when no connection request can be built (a bad `--endpoint`).
+    var connectionHost: String {
+        (try? connectionRequest()).map { EndpointURL.host(of: $0.url) } ?? Self.descriptor.defaultEndpoint
     }
 }

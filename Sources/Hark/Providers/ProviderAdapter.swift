@@ -99,13 +99,20 @@ package struct ProviderOptions: Sendable, Equatable {
     /// An adapter sends them in its provider's form, or refuses them with the reason where the
     /// provider or model has no such thing.
     package var keyterms: [String]
+    /// The run's environment (`RunRequest.environment`), for providers that find credentials
+    /// beyond one key there (Google's `GOOGLE_APPLICATION_CREDENTIALS`, `GOOGLE_CLOUD_PROJECT`).
+    ///
+    /// Adapters read it from here, never from the process, so a test or `hark serve` decides it.
+    package var environment: [String: String]
 
     package init(
         credential: String? = nil, endpoint: String? = nil, model: String? = nil, language: String? = nil,
         parameters: [ProviderParameter] = [], encoding: AudioEncoding? = nil, bitrate: Int? = nil,
-        interimResults: Bool = true, settings: [String: String] = [:], keyterms: [String] = []
+        interimResults: Bool = true, settings: [String: String] = [:], keyterms: [String] = [],
+        environment: [String: String] = [:]
     ) {
         self.keyterms = keyterms
+        self.environment = environment
         self.credential = credential
         self.endpoint = endpoint
         self.model = model
@@ -115,6 +122,14 @@ package struct ProviderOptions: Sendable, Equatable {
         self.bitrate = bitrate
         self.interimResults = interimResults
         self.settings = settings
+    }
+}
+
+extension ProviderOptions {
+    /// The key or token, or `missingCredentials` with `hint` (where to get one) when there is none.
+    package func requiredCredential(provider: String, hint: String) throws(ProviderError) -> String {
+        guard let credential, !credential.isEmpty else { throw .missingCredentials(provider: provider, hint: hint) }
+        return credential
     }
 }
 

@@ -1,7 +1,7 @@
 /// An optional C library hark opens on first use that could not be loaded.
 ///
-/// hark links only what every run needs (the Swift runtime, libcurl); libsoxr, libopus,
-/// libopusenc, WebRTC audio processing, alsa-lib and PocketSphinx are opened with `dlopen` by
+/// hark links only what every run needs (the Swift runtime, libcurl); libsoxr, libopusenc,
+/// WebRTC audio processing, alsa-lib and PocketSphinx are opened with `dlopen` by
 /// their C module's shim (`hark_*_load`) when a run first needs them, which keeps a run's
 /// resident memory down to the libraries it uses. A missing one then fails that run only, with
 /// this error instead of the dynamic linker's refusal to start hark at all.

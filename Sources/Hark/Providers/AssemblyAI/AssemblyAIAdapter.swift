@@ -57,7 +57,7 @@ package struct AssemblyAIAdapter: ProviderAdapter {
     static let maxKeyterms = 100
     static let maxWordsPerKeyterm = 6
 
-    private let credential: String
+    let credential: String
     private let endpoint: String?
     private let base: String
     private let query: [(String, String)]
@@ -68,13 +68,10 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
     package init(options: ProviderOptions) throws {
         let name = Self.descriptor.displayName
-        guard let credential = options.credential, !credential.isEmpty else {
-            throw ProviderError.missingCredentials(
-                provider: name,
-                hint: "set ASSEMBLYAI_API_KEY to an API key (or a temporary streaming token) from the AssemblyAI "
-                    + "dashboard")
-        }
-        self.credential = credential
+        credential = try options.requiredCredential(
+            provider: name,
+            hint: "set ASSEMBLYAI_API_KEY to an API key (or a temporary streaming token) from the AssemblyAI "
+                + "dashboard")
         self.endpoint = options.endpoint
 
         switch options.settings["region"]?.lowercased() {
@@ -253,221 +250,8 @@ package struct AssemblyAIAdapter: ProviderAdapter {
 
     package func makeDecoder() -> any TranscriptDecoder { AssemblyAITranscriptDecoder(formatTurns: formatTurns) }
 
-    package func error(for failure: LinkFailure) -> ProviderError {
-        let host = (try? connectionRequest()).map { EndpointURL.host(of: $0.url) } ?? Self.descriptor.defaultEndpoint
-        return failure.providerError(
-            provider: Self.descriptor.displayName, host: host, handshake: Self.handshakeError,
-            close: { Self.closeError(code: $0, reason: $1) }
-        ).replacingSecret(credential)
-    }
-
-    /// What an HTTP answer other than 101 to the upgrade means; the body is usually `{"error":"…"}`.
-    static func handshakeError(status: Int, headers: [HTTPHeader], body: String) -> ProviderError {
-        let name = descriptor.displayName
-        let said = errorText(fromBody: body).map { ": \($0)" } ?? ""
-        let what = "HTTP \(status)\(said) while connecting"
-        switch status {
-        case 401:
-            return .authenticationFailed(provider: name, hint: "\(what); set ASSEMBLYAI_API_KEY to a valid API key")
-        case 402, 403:
-            return .permissionDenied(
-                provider: name, hint: "\(what); check the account's balance and streaming access in the dashboard")
-        case 429:
-            let retryAfter = headers[header: "Retry-After"].flatMap { Double($0) }
-            return .rateLimited(
-                provider: name, retryAfter: retryAfter,
-                hint: "\(what); too many new sessions a minute for this account, try again shortly")
-        case 500...599:
-            return .serverError(provider: name, hint: "\(what); AssemblyAI should recover, try again")
-        case 404:
-            return .invalidRequest(
-                provider: name, hint: "\(what); the endpoint has no /v3/ws, check --endpoint or the region")
-        default:
-            return .invalidRequest(provider: name, hint: "\(what); check --model and --param values")
-        }
-    }
-
-    /// What a close code (or an `Error` message's `error_code`) means (B7).
-    ///
-    /// Sources disagree on which
-    /// family (1008/3xxx or the v2-era 4xxx) v3 uses for a condition, so both are mapped.
-    static func closeError(code: Int, reason: String, inErrorMessage: Bool = false) -> ProviderError {
-        let name = descriptor.displayName
-        let said: String
-        if inErrorMessage {
-            said = code == 0 ? "error: \(reason)" : "error \(code): \(reason)"
-        } else {
-            said = reason.isEmpty ? "closed with code \(code)" : "closed with code \(code): \(reason)"
-        }
-        let lowered = reason.lowercased()
-        switch code {
-        case 1008, 4001:
-            if lowered.contains("too many concurrent") {
-                return .rateLimited(
-                    provider: name, retryAfter: nil,
-                    hint: "\(said); the account opened too many sessions this minute, try again shortly")
-            }
-            if lowered.contains("incorrect padding") {
-                // Sporadic on connect and gone on retry (assemblyai-node-sdk#97).
-                return .serverError(provider: name, hint: "\(said); a transient AssemblyAI fault, try again")
-            }
-            if lowered.contains("balance") || lowered.contains("insufficient") || lowered.contains("disabled") {
-                return .permissionDenied(provider: name, hint: "\(said); check the account in the AssemblyAI dashboard")
-            }
-            return .authenticationFailed(provider: name, hint: "\(said); set ASSEMBLYAI_API_KEY to a valid API key")
-        case 4002, 4003:
-            return .permissionDenied(provider: name, hint: "\(said); check the account's balance and plan")
-        case 3005, 1011, 1012, 1013:
-            return .serverError(provider: name, hint: "\(said); AssemblyAI cancelled the session on its side")
-        case 3006, 4100, 4101:
-            return .invalidRequest(
-                provider: name, hint: "\(said); check --model (a speech_model the endpoint serves) and --param values")
-        case 3007 where lowered.contains("rate exceeded"), 4029:
-            return .rateLimited(
-                provider: name, retryAfter: nil,
-                hint: "\(said); audio arrived faster than real time, stream files at real-time speed")
-        case 3007, 4032, 4033, 4034:
-            return .unsupportedAudio(
-                provider: name, hint: "\(said); each audio message must hold 50 to 1000 ms of audio")
-        case 4000:
-            return .unsupportedAudio(provider: name, hint: "\(said); the sample rate was refused")
-        case 3008, 4008:
-            return .sessionLimitReached(provider: name, hint: "\(said); a new session continues the stream")
-        case 3009, 4102:
-            return .rateLimited(
-                provider: name, retryAfter: nil, hint: "\(said); too many sessions for this account, try again shortly")
-        case 4031:
-            return .unavailable(
-                provider: name, hint: "\(said); the session was idle longer than its inactivity_timeout")
-        default:
-            return .unavailable(provider: name, hint: said)
-        }
-    }
-
-    /// The `error` text of a JSON body, or the body itself when short and not JSON.
-    static func errorText(fromBody body: String) -> String? {
-        struct Body: Decodable { var error: String? }
-        if let parsed = try? JSONDecoder().decode(Body.self, from: Data(body.utf8)), let error = parsed.error {
-            return error
-        }
-        let trimmed = body.trimmedOfWhitespace()
-        guard !trimmed.isEmpty else { return nil }
-        return trimmed.count > 200 ? String(trimmed.prefix(200)) + "…" : trimmed
-    }
-
     /// A JSON array of strings, as list-valued query parameters need.
     static func jsonArray(_ items: [String]) -> String {
         (try? JSONEncoder().encode(items)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-    }
-}
-
-/// Turns AssemblyAI `Turn` snapshots into interim and final events, one final per `turn_order`.
-///
-/// A turn's messages are snapshots to replace, never deltas to append. Its final is the first
-/// `end_of_turn` message — or, when `format_turns` was asked for, the formatted `end_of_turn`
-/// repeat that follows it; if that repeat never comes (the next turn starts, or `Termination`), the
-/// unformatted one is used, so each turn is final exactly once and in order.
-struct AssemblyAITranscriptDecoder: TranscriptDecoder {
-    let formatTurns: Bool
-    private(set) var isFinished = false
-    /// Highest `turn_order` whose final was emitted (or skipped as empty).
-    private var lastFinalTurn = -1
-    /// An unformatted end of turn waiting for its formatted repeat.
-    private var awaitingFormat: (order: Int, segment: TranscriptSegment)?
-    /// End of the latest timed word, for turns that carry no times.
-    private var lastEnd = 0.0
-
-    init(formatTurns: Bool) {
-        self.formatTurns = formatTurns
-    }
-
-    mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
-        let name = AssemblyAIAdapter.descriptor.displayName
-        guard let parsed = try message.decodeJSON(AssemblyAIServerMessage.self, provider: name) else { return [] }
-        switch parsed.type {
-        case "Begin":
-            return [.metadata(requestID: parsed.id, detail: parsed.configuration?.model.map { "model \($0)" })]
-        case "Turn":
-            return decodeTurn(parsed)
-        case "SpeechStarted":
-            return parsed.timestamp.map { [.speechStarted(at: $0 / 1000)] } ?? []
-        case "Termination":
-            isFinished = true
-            return flushAwaitingFormat()
-        case "Error", nil:
-            // An Error frame precedes the close and says more than its reason ("See Error message").
-            guard parsed.type != nil || parsed.error != nil else { return [] }
-            throw AssemblyAIAdapter.closeError(
-                code: parsed.errorCode ?? 0, reason: parsed.error ?? "", inErrorMessage: true)
-        case "Warning":
-            let code = parsed.warningCode.map { " \($0)" } ?? ""
-            return [.notice("AssemblyAI warning\(code): \(parsed.warning ?? "")")]
-        default:
-            // Heartbeat, Silence, SpeakerRevision and types added later carry no transcript.
-            return []
-        }
-    }
-
-    private mutating func decodeTurn(_ turn: AssemblyAIServerMessage) -> [TranscriptEvent] {
-        let order = turn.turnOrder ?? (lastFinalTurn + 1)
-        // A formatted repeat of a turn already made final (after its fallback) changes nothing.
-        guard order > lastFinalTurn else { return [] }
-        var events: [TranscriptEvent] = []
-        if let pending = awaitingFormat, pending.order != order { events += flushAwaitingFormat() }
-        let ended = turn.endOfTurn ?? false
-        let segment = makeSegment(turn, final: ended)
-        if ended {
-            if !formatTurns || turn.turnIsFormatted == true {
-                awaitingFormat = nil
-                lastFinalTurn = order
-                if !segment.text.isEmpty { events.append(.final(segment)) }
-            } else {
-                awaitingFormat = (order, segment)
-                if !segment.text.isEmpty { events.append(.interim(segment)) }
-            }
-        } else if !segment.text.isEmpty {
-            events.append(.interim(segment))
-        }
-        return events
-    }
-
-    private mutating func flushAwaitingFormat() -> [TranscriptEvent] {
-        guard let pending = awaitingFormat else { return [] }
-        awaitingFormat = nil
-        lastFinalTurn = pending.order
-        return pending.segment.text.isEmpty ? [] : [.final(pending.segment)]
-    }
-
-    /// The turn as a segment: a final uses `transcript`; an interim shows every word so far,
-    /// including Universal-Streaming's one non-final tail word that `transcript` leaves out.
-    private mutating func makeSegment(_ turn: AssemblyAIServerMessage, final: Bool) -> TranscriptSegment {
-        let wireWords = turn.words ?? []
-        let joined = wireWords.map(\.text).joined(separator: " ")
-        let transcript = turn.transcript ?? ""
-        let text = final ? (transcript.isEmpty ? joined : transcript) : (joined.isEmpty ? transcript : joined)
-        var words: [TranscriptWord] = []
-        for word in wireWords {
-            guard let start = word.start, let end = word.end else { continue }
-            words.append(
-                TranscriptWord(
-                    text: word.text, start: start / 1000, end: end / 1000, confidence: word.confidence,
-                    speaker: word.speaker.flatMap(Self.speakerNumber)))
-        }
-        let start = words.first?.start ?? lastEnd
-        let end = words.last?.end ?? start
-        lastEnd = max(lastEnd, end)
-        let confidences = words.compactMap(\.confidence)
-        return TranscriptSegment(
-            text: text, start: start, end: end, words: words, speaker: turn.speakerLabel.flatMap(Self.speakerNumber),
-            confidence: confidences.isEmpty ? nil : confidences.reduce(0, +) / Double(confidences.count),
-            languages: turn.languageCode.map { [$0] } ?? [])
-    }
-
-    /// "A" → 0, "B" → 1, …; "UNKNOWN" (turns too short to attribute) → nil.
-    static func speakerNumber(_ label: String) -> Int? {
-        guard label.count == 1, let scalar = label.unicodeScalars.first, ("A"..."Z").contains(scalar) else {
-            return nil
-        }
-        return Int(scalar.value - Unicode.Scalar("A").value)
     }
 }

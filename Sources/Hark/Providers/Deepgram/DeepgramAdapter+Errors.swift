@@ -5,55 +5,34 @@ import FoundationEssentials
 
 extension DeepgramAdapter {
     package func error(for failure: LinkFailure) -> ProviderError {
-        failure.providerError(
-            provider: Self.descriptor.displayName, host: host, handshake: handshakeError, close: closeError)
+        webSocketError(for: failure, handshake: handshakeError, close: closeError)
     }
 
     /// A rejected upgrade: Deepgram's JSON body `{err_code, err_msg, request_id}`, else its
     /// `dg-error` header, names the cause; `dg-request-id` is what Deepgram support asks for.
-    func handshakeError(status: Int, headers: [HTTPHeader], body: String) -> ProviderError {
-        let name = Self.descriptor.displayName
-        let parsed = try? JSONDecoder().decode(DeepgramHandshakeError.self, from: Data(body.utf8))
-        var cause = [parsed?.errCode, parsed?.errMsg].compactMap { $0 }.joined(separator: ": ")
-        if cause.isEmpty { cause = headers[header: "dg-error"] ?? String(body.prefix(200)) }
-        let requestID = headers[header: "dg-request-id"] ?? parsed?.requestID
-        var what = "HTTP \(status)"
+    func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
+        var cause = rejection.bodyErrorText ?? ""
+        if cause.isEmpty { cause = rejection.headers[header: "dg-error"] ?? String(rejection.body.prefix(200)) }
+        let requestID = rejection.headers[header: "dg-request-id"] ?? rejection.bodyRequestID
+        var what = "HTTP \(rejection.status)"
         if !cause.isEmpty { what += " (\(cause))" }
         what += " while connecting to \(host)"
         if let requestID { what += ", request id \(requestID)" }
-        switch status {
-        case 401:
-            return .authenticationFailed(
-                provider: name, hint: "\(what). Set DEEPGRAM_API_KEY to a valid Deepgram API key")
-        case 402:
-            return .permissionDenied(
-                provider: name,
-                hint: "\(what). The Deepgram project is out of credits: add credits or use a key from another project")
-        case 403:
-            return .permissionDenied(
-                provider: name,
-                hint: "\(what). The key's project may not use model '\(model)': choose another --model or use a "
-                    + "key with access to it")
-        case 400:
-            return .invalidRequest(
-                provider: name,
-                hint: "\(what). Check --model '\(model)', --language and --param values (booleans are lowercase "
-                    + "true/false)")
-        case 404:
-            return .invalidRequest(
-                provider: name,
-                hint: "\(what): there is no Deepgram live endpoint at \(path). Check --endpoint")
-        case 429:
-            return .rateLimited(
-                provider: name, retryAfter: Self.retryAfter(headers),
-                hint: "\(what). The project has too many concurrent streams: end other streams or raise its limit")
-        case 500...599:
-            return .serverError(
-                provider: name, hint: "\(what). Deepgram failed on its side; try again in a moment")
-        default:
-            return .protocolError(
-                provider: name, hint: "unexpected \(what). Check --endpoint and --proxy")
-        }
+        let mapping = HandshakeErrorMapping(
+            unauthorized: "\(what). Set DEEPGRAM_API_KEY to a valid Deepgram API key",
+            paymentRequired:
+                "\(what). The Deepgram project is out of credits: add credits or use a key from another project",
+            forbidden:
+                "\(what). The key's project may not use model '\(model)': choose another --model or use a key with "
+                + "access to it",
+            badRequest:
+                "\(what). Check --model '\(model)', --language and --param values (booleans are lowercase true/false)",
+            notFound: "\(what): there is no Deepgram live endpoint at \(path). Check --endpoint",
+            rateLimited: "\(what). The project has too many concurrent streams: end other streams or raise its limit",
+            serverError: "\(what). Deepgram failed on its side; try again in a moment",
+            otherStatus: .protocolError(
+                provider: Self.descriptor.displayName, hint: "unexpected \(what). Check --endpoint and --proxy"))
+        return mapping.error(for: rejection, provider: Self.descriptor.displayName)
     }
 
     /// A close frame during the stream (A7: 1008 DATA-0000 undecodable audio, 1011 NET-0000 no
@@ -100,12 +79,6 @@ extension DeepgramAdapter {
         case .opus: "Ogg Opus, no encoding parameter"
         case .linear16, .mulaw: "encoding=\(audio.encoding.rawValue), sample_rate=\(audio.sampleRate)"
         }
-    }
-
-    /// `Retry-After` in seconds; the HTTP-date form is not used by Deepgram and reads as nil.
-    static func retryAfter(_ headers: [HTTPHeader]) -> Double? {
-        guard let value = headers[header: "retry-after"] else { return nil }
-        return Double(value.filter { !$0.isWhitespace })
     }
 }
 

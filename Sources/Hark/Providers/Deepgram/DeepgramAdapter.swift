@@ -63,12 +63,10 @@ package struct DeepgramAdapter: ProviderAdapter {
 
     package init(options: ProviderOptions) throws {
         let name = Self.descriptor.displayName
-        guard let credential = options.credential, !credential.isEmpty else {
-            throw ProviderError.missingCredentials(
-                provider: name,
-                hint: "set DEEPGRAM_API_KEY to a Deepgram API key (console.deepgram.com → API Keys), "
-                    + "or put it in the configuration file")
-        }
+        let credential = try options.requiredCredential(
+            provider: name,
+            hint: "set DEEPGRAM_API_KEY to a Deepgram API key (console.deepgram.com → API Keys), "
+                + "or put it in the configuration file")
         var sampleRate = 16000
         for parameter in options.parameters {
             if ["True", "False", "TRUE", "FALSE"].contains(parameter.value) {

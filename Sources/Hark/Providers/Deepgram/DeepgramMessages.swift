@@ -128,16 +128,3 @@ struct DeepgramErrorMessage: Decodable {
     /// Legacy frames only.
     var code: String?
 }
-
-/// The JSON body of a rejected upgrade (A7): `{err_code, err_msg, request_id}`.
-struct DeepgramHandshakeError: Decodable {
-    var errCode: String?
-    var errMsg: String?
-    var requestID: String?
-
-    enum CodingKeys: String, CodingKey {
-        case errCode = "err_code"
-        case errMsg = "err_msg"
-        case requestID = "request_id"
-    }
-}

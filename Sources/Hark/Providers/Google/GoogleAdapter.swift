@@ -38,7 +38,7 @@ package struct GoogleAdapter: ProviderAdapter {
 
     package init(options: ProviderOptions) throws {
         try self.init(
-            options: options, environment: ProcessInfo.processInfo.environment,
+            options: options, environment: options.environment,
             tokenClient: CurlTokenEndpointClient())
     }
 

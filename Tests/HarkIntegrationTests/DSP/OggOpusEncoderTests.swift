@@ -4,8 +4,8 @@ import Testing
 
 @testable import Hark
 
-@Suite("Opus encoders: Ogg pages per chunk that opusdec decodes back to the input; raw packets")
-struct OpusEncoderTests {
+@Suite("Ogg Opus encoder: Ogg pages per chunk that opusdec decodes back to the input")
+struct OggOpusEncoderTests {
     /// Speech at `rate`, cut into 250 ms chunks placed on the timeline.
     static func speechChunks(rate: Int) throws -> (samples: [Int16], chunks: [AudioChunk]) {
         let speech = try DSPTestAudio.speech("Testing the Opus encoder with a sentence of ordinary speech.")
@@ -106,30 +106,6 @@ struct OpusEncoderTests {
         #expect(try second.encode(chunk).firstRange(of: Array("OpusHead".utf8)) != nil)
     }
 
-    @Test("raw Opus gives one 20 ms single-frame packet per 20 ms of audio, the last one padded")
-    func rawPacketsAreTwentyMilliseconds() throws {
-        let (samples, chunks) = try Self.speechChunks(rate: 16000)
-        let encoder = try OpusEncoder(sampleRate: 16000, bitrate: 24000)
-        var packets: [[UInt8]] = []
-        for chunk in chunks { packets += try encoder.encodePackets(chunk) }
-        packets += try encoder.finishPackets()
-        #expect(packets.count == (samples.count + 319) / 320)
-        for packet in packets {
-            let toc = try #require(packet.first)
-            #expect(Self.frameMicroseconds(toc: toc) == 20_000)
-            #expect(toc & 0x03 == 0, "one frame per packet")
-            #expect(toc & 0x04 == 0, "mono")
-        }
-        let bytes = packets.reduce(0) { $0 + $1.count }
-        let bitrate = Double(bytes * 8) / (Double(samples.count) / 16000)
-        #expect(bitrate < 30000, "\(bitrate) bit/s for a 24 kbit/s setting")
-    }
-
-    @Test("Opus refuses rates libopus cannot encode")
-    func opusRefusesOddRates() {
-        #expect(throws: DSPError.self) { try OpusEncoder(sampleRate: 22050) }
-    }
-
     /// The granule position of the last Ogg page in `bytes` (RFC 3533: bytes 6–13 of a page header).
     static func lastGranulePosition(_ bytes: [UInt8]) -> Int64? {
         var position = 0
@@ -144,16 +120,6 @@ struct OpusEncoderTests {
             position += 27 + segments + body
         }
         return position == bytes.count ? granule : nil
-    }
-
-    /// Frame duration from an Opus TOC byte (RFC 6716 §3.1).
-    static func frameMicroseconds(toc: UInt8) -> Int {
-        let config = Int(toc >> 3)
-        switch config {
-        case 0...11: return [10_000, 20_000, 40_000, 60_000][config % 4]
-        case 12...15: return [10_000, 20_000][config % 2]
-        default: return [2_500, 5_000, 10_000, 20_000][config % 4]
-        }
     }
 }
 
