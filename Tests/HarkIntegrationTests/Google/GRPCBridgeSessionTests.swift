@@ -1,94 +1,16 @@
 import Foundation
-import GoogleSpeechProto
 import HarkTestSupport
-import SwiftProtobuf
 import Synchronization
 import Testing
 
 @testable import Hark
 
-/// A stand-in for the Google adapter, built on the generated reference messages.
-///
-/// It lets the session, `TranscriptionRun.linkOpener` and the bridge be tested together before
-/// hark's own codec lands, and knows only what these tests need: the config, audio, finals.
-private struct ReferenceGoogleAdapter: ProviderAdapter {
-    static let descriptor = ProviderDescriptor(
-        name: "google-reference", displayName: "Google (reference)", summary: "test adapter", credentialVariables: [],
-        defaultEndpoint: "http://127.0.0.1", defaultModel: "chirp_3", transport: .grpc,
-        capabilities: ProviderCapabilities(
-            interimResults: true, wordTimings: false, diarization: false, encodings: [.linear16]))
-
-    var endpoint = ""
-    /// `closeWhenIdle` after this long without audio (nil: no keep-alive), shorter than
-    /// Google's so the test is quick.
-    var idleClose: Duration?
-
-    init(options: ProviderOptions) {}
-
-    init(endpoint: String, idleClose: Duration? = nil) {
-        self.endpoint = endpoint
-        self.idleClose = idleClose
-    }
-
-    var audio: AudioRequirements { AudioRequirements(sampleRate: 16_000, encoding: .linear16) }
-    var keepAlive: KeepAlivePolicy { idleClose.map { .closeWhenIdle(after: $0) } ?? .none }
-    var finishesByHalfClose: Bool { true }
-
-    func connectionRequest() -> ConnectionRequest {
-        ConnectionRequest(
-            url: "\(endpoint)/google.cloud.speech.v2.Speech/StreamingRecognize",
-            headers: [
-                HTTPHeader("Authorization", "Bearer test-token"),
-                HTTPHeader("x-goog-request-params", "recognizer=projects%2Fmy-proj%2Flocations%2Fus%2Frecognizers%2F_"),
-            ])
-    }
-
-    func openingMessages() -> [WireMessage] {
-        var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
-        request.recognizer = "projects/my-proj/locations/us/recognizers/_"
-        var config = Google_Cloud_Speech_V2_StreamingRecognitionConfig()
-        config.config.model = "chirp_3"
-        config.config.languageCodes = ["en-US"]
-        config.config.explicitDecodingConfig.encoding = .linear16
-        config.config.explicitDecodingConfig.sampleRateHertz = 16_000
-        config.config.explicitDecodingConfig.audioChannelCount = 1
-        request.streamingConfig = config
-        return [(try? request.serializedBytes()).map(WireMessage.binary)].compactMap { $0 }
-    }
-
-    func audioMessages(_ payload: [UInt8]) -> [WireMessage] {
-        var request = Google_Cloud_Speech_V2_StreamingRecognizeRequest()
-        request.audio = Data(payload)
-        return [(try? request.serializedBytes()).map(WireMessage.binary)].compactMap { $0 }
-    }
-
-    func finishMessages() -> [WireMessage] { [] }
-
-    func makeDecoder() -> any TranscriptDecoder { Decoder() }
-
-    func error(for failure: LinkFailure) -> ProviderError {
-        let name = Self.descriptor.displayName
-        switch failure {
-        case .grpcStatus(11, let message): return .sessionLimitReached(provider: name, hint: message)
-        case .grpcStatus(14, let message): return .unavailable(provider: name, hint: message)
-        case .grpcStatus(_, let message): return .invalidRequest(provider: name, hint: message)
-        default: return .unavailable(provider: name, hint: failure.description)
-        }
-    }
-
-    struct Decoder: TranscriptDecoder {
-        var isFinished: Bool { false }
-
-        mutating func decode(_ message: WireMessage) throws -> [TranscriptEvent] {
-            guard case .binary(let bytes) = message else { return [] }
-            let response = try Google_Cloud_Speech_V2_StreamingRecognizeResponse(serializedBytes: bytes)
-            return response.results.filter(\.isFinal).compactMap { result in
-                guard let text = result.alternatives.first?.transcript else { return nil }
-                let end = Double(result.resultEndOffset.seconds) + Double(result.resultEndOffset.nanos) / 1e9
-                return .final(TranscriptSegment(text: text, start: max(0, end - 0.5), end: end, words: []))
-            }
-        }
-    }
+/// Google's adapter pointed at `fake`, closing a stream after 1 s without audio (Google's
+/// 8 s would make these tests slow).
+private func quicklyIdleAdapter(_ fake: FakeServer) throws -> GoogleAdapter {
+    var adapter = try fakeAdapter(fake)
+    adapter.idleCloseAfter = .seconds(1)
+    return adapter
 }
 
 /// Stretches of audio with real-time pauses before them, and one after the last: the session
@@ -174,7 +96,7 @@ struct GRPCBridgeSessionTests {
             ], pauseAtEnd: .seconds(3))
         let events = Mutex<[TranscriptEvent]>([])
         let session = TranscriptionSession(
-            adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http"), idleClose: .seconds(1)),
+            adapter: try quicklyIdleAdapter(fake),
             options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 1)),
             openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
             makeEncoder: { _ in Linear16Encoder() })
@@ -227,7 +149,7 @@ struct GRPCBridgeSessionTests {
         let stop = StopRequest()
         let events = Mutex<[TranscriptEvent]>([])
         let session = TranscriptionSession(
-            adapter: ReferenceGoogleAdapter(endpoint: fake.endpoint(scheme: "http"), idleClose: .seconds(1)),
+            adapter: try quicklyIdleAdapter(fake),
             options: SessionOptions(backoff: Backoff(base: 0.01, cap: 0.05, maxAttempts: 1)),
             openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
             makeEncoder: { _ in Linear16Encoder() })
@@ -259,7 +181,10 @@ struct GRPCBridgeSessionTests {
     @Test("--proxy is refused for a gRPC provider, naming the option, before any bridge starts")
     func proxyRefused() async throws {
         let opener = TranscriptionRun.linkOpener(options: LinkOptions(proxy: "http://127.0.0.1:3128"))
-        let adapter = ReferenceGoogleAdapter(endpoint: "http://127.0.0.1:1")
+        let adapter = try GoogleAdapter(
+            options: ProviderOptions(endpoint: "http://127.0.0.1:1", settings: ["project": "my-proj"]),
+            environment: ["GOOGLE_ACCESS_TOKEN": "test-token"], tokenClient: CurlTokenEndpointClient(),
+            readFile: { _ in nil })
         do {
             _ = try await opener(adapter, adapter.connectionRequest())
             Issue.record("a gRPC link opened through a proxy")

@@ -151,7 +151,10 @@ package struct GoogleAdapter: ProviderAdapter {
     /// Error"), and every second of silence sent to keep it open would be billed. So the session
     /// half-closes an idle stream before that (8 s leaves room for a late timer and the trip to
     /// the server) and opens a new one when the voice-activity gate lets audio through again.
-    package var keepAlive: KeepAlivePolicy { .closeWhenIdle(after: .seconds(8)) }
+    package var keepAlive: KeepAlivePolicy { .closeWhenIdle(after: idleCloseAfter) }
+
+    /// How long a stream may go without audio before the session closes it (tests shorten it).
+    package var idleCloseAfter: Duration = .seconds(8)
 
     /// Nothing: the link's half-close asks Google for the last results.
     package func finishMessages() -> [WireMessage] { [] }
