@@ -431,13 +431,14 @@ package final class BoundedHandoffQueue<Element: Sendable>: Sendable {
 
     /// Ends the queue at once: drops what it holds, waiting and later senders throw `refusal`,
     /// the receiver gets `refusal` thrown (nil for a `CancellationError`), a blocked thread
-    /// returns. Discarding after `close` still drops what was left and wakes the thread.
+    /// returns. Discarding after `close` still drops what was left, wakes the thread, and its
+    /// refusal replaces the close's (a connection that failed after a close says why).
     /// - Returns: the elements dropped, for an owner that must release something they hold.
     @discardableResult
     package func discard(refusing refusal: any Error) -> [Element] {
         let ending: Result<Void, any Error> = refusal is CancellationError ? .success(()) : .failure(refusal)
         let (dropped, senders, receiver, wake) = state.withLock { state in
-            if state.refusal == nil { state.refusal = refusal }
+            state.refusal = refusal
             state.ending = state.ending ?? ending
             var dropped: [Element] = []
             while let element = state.pop() { dropped.append(element) }
