@@ -302,7 +302,9 @@ package final class BoundedHandoffQueue<Element: Sendable>: Sendable {
     }
 
     /// The next element, blocking the calling thread until one comes, the queue closes, or
-    /// `timeout` passes (nil waits for ever). Call only from the consuming thread.
+    /// `timeout` passes (nil waits for ever).
+    ///
+    /// Call only from the consuming thread.
     package func take(timeout: Duration?) -> Take {
         let deadline = timeout.map { DispatchTime.now() + .nanoseconds(Self.nanoseconds($0)) }
         while true {
@@ -350,7 +352,9 @@ package final class BoundedHandoffQueue<Element: Sendable>: Sendable {
     }
 
     /// Hands `element` to the receiver or buffers it, blocking the calling thread while the
-    /// queue is full. Call only from the producing thread, never from async code.
+    /// queue is full.
+    ///
+    /// Call only from the producing thread, never from async code.
     /// - Returns: false once the queue is closed or discarded (the receiver has gone); stop producing.
     package func pushWaiting(_ element: Element) -> Bool {
         let entry = Entry(element: element, cost: cost(element))
@@ -392,33 +396,36 @@ package final class BoundedHandoffQueue<Element: Sendable>: Sendable {
 
     // MARK: Ending
 
-    /// Ends the queue after what it holds: waiting senders' elements are admitted first (their
-    /// senders resume normally), then `last` if given (past the capacity); later sends throw
-    /// `refusal`. The receiver gets everything buffered, then the end: nil, or `error` thrown.
+    /// Ends the queue after what it holds.
+    ///
+    /// Waiting senders' elements are admitted first (their senders resume normally), then `last`
+    /// if given (past the capacity); later sends throw `refusal`. The receiver gets everything buffered, then the end: nil, or `error` thrown.
     /// Only the first `close` or `discard` counts.
     package func close(
         refusingLaterSendsWith refusal: any Error = BoundedHandoffQueueError.closed, after last: Element? = nil,
         throwing error: (any Error)? = nil
     ) {
-        let (receiver, admitted, ending, wake): (
-            CheckedContinuation<Element?, any Error>?, [CheckedContinuation<Void, any Error>], Result<Void, any Error>?,
-            Bool
-        ) = state.withLock { state in
-            guard state.refusal == nil else { return (nil, [], nil, false) }
-            state.refusal = refusal
-            let ending: Result<Void, any Error> = error.map { .failure($0) } ?? .success(())
-            state.ending = ending
-            let admitted = state.senders.map(\.continuation)
-            for sender in state.senders { state.append(sender.entry) }
-            state.senders = []
-            if let last { state.append(Entry(element: last, cost: 0)) }
-            var receiver: CheckedContinuation<Element?, any Error>?
-            if state.count == 0 {
-                receiver = state.receiver
-                state.receiver = nil
+        let (receiver, admitted, ending, wake):
+            (
+                CheckedContinuation<Element?, any Error>?, [CheckedContinuation<Void, any Error>],
+                Result<Void, any Error>?,
+                Bool
+            ) = state.withLock { state in
+                guard state.refusal == nil else { return (nil, [], nil, false) }
+                state.refusal = refusal
+                let ending: Result<Void, any Error> = error.map { .failure($0) } ?? .success(())
+                state.ending = ending
+                let admitted = state.senders.map(\.continuation)
+                for sender in state.senders { state.append(sender.entry) }
+                state.senders = []
+                if let last { state.append(Entry(element: last, cost: 0)) }
+                var receiver: CheckedContinuation<Element?, any Error>?
+                if state.count == 0 {
+                    receiver = state.receiver
+                    state.receiver = nil
+                }
+                return (receiver, admitted, ending, state.takeThreadWake())
             }
-            return (receiver, admitted, ending, state.takeThreadWake())
-        }
         for sender in admitted { sender.resume() }
         if let receiver, let ending {
             switch ending {
@@ -429,7 +436,9 @@ package final class BoundedHandoffQueue<Element: Sendable>: Sendable {
         notifyThread(wake)
     }
 
-    /// Ends the queue at once: drops what it holds, waiting and later senders throw `refusal`,
+    /// Ends the queue at once.
+    ///
+    /// It drops what it holds, waiting and later senders throw `refusal`,
     /// the receiver gets `refusal` thrown (nil for a `CancellationError`), a blocked thread
     /// returns. Discarding after `close` still drops what was left, wakes the thread, and its
     /// refusal replaces the close's (a connection that failed after a close says why).

@@ -4,7 +4,9 @@ import Testing
 
 @testable import Hark
 
-/// The one queue every transport between a thread and the run is built on. No test sleeps: a
+/// The one queue every transport between a thread and the run is built on.
+///
+/// No test sleeps: a
 /// waiter is known to be parked through the queue's own counts, a thread through its blocked mark.
 @Suite("Bounded hand-off queue")
 struct BoundedHandoffQueueTests {
@@ -347,7 +349,10 @@ struct BoundedHandoffQueueTests {
     @Test("a blocking take times out when nothing comes, and a send wakes a blocked take")
     func blockingTake() async throws {
         let queue = BoundedHandoffQueue<Int>(capacity: 1)
-        if case .timedOut = queue.take(timeout: .milliseconds(1)) {} else { Issue.record("an empty take did not time out") }
+        if case .timedOut = queue.take(timeout: .milliseconds(1)) {
+        } else {
+            Issue.record("an empty take did not time out")
+        }
         let taken = Mutex<Int?>(nil)
         let done = onThread {
             if case .element(let value) = queue.take(timeout: .seconds(3600)) { taken.withLock { $0 = value } }

@@ -35,7 +35,9 @@ package final class LocalRecognizerLink: ProviderLink {
     /// utterance in two.
     package static let audioGap: Duration = .seconds(3)
 
-    /// Results that may wait for the reader before the recognizer thread blocks. The decoder
+    /// Results that may wait for the reader before the recognizer thread blocks.
+    ///
+    /// The decoder
     /// emits at most a partial and a final per chunk, so 64 is well over 8 s of results at 250 ms
     /// chunks: a reader that far behind is stalled, and blocking the thread then holds the audio
     /// back through the command queue (senders suspend) instead of dropping or piling it up.
