@@ -158,18 +158,20 @@ package struct FileAudioSource: AudioSource {
     ///
     /// A second call gets a stream that throws `readFailed`: a pipe cannot be read twice.
     package func blocks() -> AsyncThrowingStream<AudioBlock, any Error> {
-        let channel = ThreadToAsyncChannel<AudioBlock>(capacity: 8)
+        // The reader is woken once half the queue has drained, not at every block: it then
+        // refills several in one go, and a paced reader wakes its thread a few times less often.
+        let queue = BoundedHandoffQueue<AudioBlock>(capacity: 8, refillLevel: 4)
         guard let pending = input.claim() else {
-            channel.finish(throwing: AudioSourceError.readFailed(name: name, reason: "it was already read once"))
-            return channel.stream()
+            queue.close(throwing: AudioSourceError.readFailed(name: name, reason: "it was already read once"))
+            return queue.stream()
         }
         let reading = ReadLoop(
             input: input, pending: pending, name: name, format: format,
             dataByteCount: wavHeader?.dataByteCount, blockDuration: blockDuration, warnings: warnings)
         DedicatedThread.start(name: "read \(name)") {
-            reading.run(into: channel)
+            reading.run(into: queue)
         }
-        return channel.stream()
+        return queue.stream()
     }
 }
 
@@ -183,7 +185,7 @@ private struct ReadLoop: Sendable {
     let blockDuration: Double
     let warnings: AudioSourceWarnings
 
-    func run(into channel: ThreadToAsyncChannel<AudioBlock>) {
+    func run(into queue: BoundedHandoffQueue<AudioBlock>) {
         defer { input.close() }
         var reader = FileDescriptorInput(descriptor: input.descriptor, name: name)
         reader.pushBack(pending)
@@ -200,7 +202,7 @@ private struct ReadLoop: Sendable {
             do {
                 bytes = try reader.read(upTo: wanted)
             } catch {
-                channel.finish(throwing: error)
+                queue.close(throwing: error)
                 return
             }
             bytesRead += bytes.count
@@ -212,7 +214,7 @@ private struct ReadLoop: Sendable {
                     samples: samples, sampleRate: format.sampleRate, channels: format.channels,
                     inputStart: Double(framesRead) / Double(format.sampleRate))
                 framesRead += samples.count / format.channels
-                guard channel.send(block) else { return }
+                guard queue.pushWaiting(block) else { return }
             }
             if bytes.count < wanted { break }
         }
@@ -232,9 +234,9 @@ private struct ReadLoop: Sendable {
                 ))
         }
         if framesRead == 0 {
-            channel.finish(throwing: AudioSourceError.empty(name: name))
+            queue.close(throwing: AudioSourceError.empty(name: name))
         } else {
-            channel.finish()
+            queue.close()
         }
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import GRPCBridgeWire
 import Synchronization
 
@@ -14,8 +13,8 @@ import Synchronization
 /// is one gRPC message, every response message arrives as one; the adapter does the protobuf.
 ///
 /// Two dedicated threads own the pipes: a writer that blocks in `write` on the bridge's stdin,
-/// fed through a queue of at most `outgoingCapacity` bytes (`send` suspends while it is full),
-/// and a reader that polls the bridge's stdout and stderr, stops reading stdout while
+/// fed through a `BoundedHandoffQueue` of at most `outgoingCapacity` bytes (`send` suspends while
+/// it is full), and a reader that polls the bridge's stdout and stderr, stops reading stdout while
 /// `incomingCapacity` messages wait for `inbound`, and reaps the process at the end.
 ///
 /// `close()` half-closes; the remaining responses and the status still arrive on `inbound`,
@@ -98,13 +97,26 @@ package final class GRPCBridgeLink: ProviderLink {
     }
 }
 
-/// The state shared by the link's async callers and its two threads, under one mutex.
+/// The state shared by the link's async callers and its two threads: two `BoundedHandoffQueue`s
+/// (frames to the writer, bounded in bytes; messages from the reader, bounded in count) and the
+/// call's own state under a mutex.
 final class GRPCBridgeLinkCore: Sendable {
-    /// A frame waiting for room in the outgoing queue; the half-close waits without a sender.
-    fileprivate struct SendWaiter {
-        var id: UInt64
-        var frame: [UInt8]
-        var continuation: CheckedContinuation<Void, any Error>?
+    /// A frame for the bridge's stdin; the half-close tells `close()` when it is written.
+    fileprivate enum Outgoing {
+        case frame([UInt8])
+        case halfClose([UInt8])
+
+        var bytes: [UInt8] {
+            switch self {
+            case .frame(let bytes), .halfClose(let bytes): bytes
+            }
+        }
+
+        /// Frames count their bytes against `outgoingCapacity`; the half-close goes behind the
+        /// senders already waiting, whatever the room.
+        var cost: Int {
+            if case .frame(let bytes) = self { bytes.count } else { 0 }
+        }
     }
 
     /// How `inbound` ends.
@@ -114,42 +126,27 @@ final class GRPCBridgeLinkCore: Sendable {
     }
 
     fileprivate struct State {
-        var outgoing: [[UInt8]] = []
-        var outgoingBytes = 0
-        var sendWaiters: [SendWaiter] = []
-        var nextWaiterID: UInt64 = 0
-        /// Frames ever queued and ever written: `close()` waits until its frame's number is written.
-        var framesQueued: UInt64 = 0
-        var framesWritten: UInt64 = 0
-        var flushWaiters: [(frame: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var halfCloseQueued = false
+        var halfCloseWritten = false
+        /// `close()` callers waiting for the half-close to be in the pipe.
+        var halfCloseWaiters: [CheckedContinuation<Void, Never>] = []
         /// Why sends fail now: the writer hit a closed pipe, the call ended, or hark aborted.
         var sendFailure: LinkFailure?
-        /// Tells the writer to close the bridge's stdin (end of file makes the bridge exit).
-        var closeInput = false
         var aborted = false
-
-        var incoming: [WireMessage] = []
-        var incomingHead = 0
-        var receiver: CheckedContinuation<WireMessage?, any Error>?
         var ending: Ending?
-        /// The reader stopped reading stdout because `incoming` was full.
-        var readerPaused = false
-
         var reaped = false
         var reapWaiters: [CheckedContinuation<Void, Never>] = []
-
-        var incomingCount: Int { incoming.count - incomingHead }
     }
 
     private let state = Mutex(State())
+    /// The writer thread blocks in `take`; discarding it makes the writer close the bridge's
+    /// stdin (end of file makes the bridge exit).
+    private let outgoing: BoundedHandoffQueue<Outgoing>
+    /// The reader stops reading stdout while it is full; the receiver wakes it through `wakeup`.
+    private let incoming: BoundedHandoffQueue<WireMessage>
     private let process: GRPCBridgeProcess
     private let wakeup: WakeupEvent
-    /// Signalled for each queued frame and for a close request; the writer waits on it when idle.
-    private let writerSignal = DispatchSemaphore(value: 0)
     private let host: String
-    private let outgoingCapacity: Int
-    private let incomingCapacity: Int
 
     /// How long the bridge has to exit after its stdin closed before it is killed.
     private static let exitGrace: Duration = .milliseconds(500)
@@ -162,92 +159,47 @@ final class GRPCBridgeLinkCore: Sendable {
         self.process = process
         self.wakeup = wakeup
         self.host = host
-        self.outgoingCapacity = outgoingCapacity
-        self.incomingCapacity = max(1, incomingCapacity)
+        outgoing = BoundedHandoffQueue(capacity: outgoingCapacity, cost: \.cost)
+        incoming = BoundedHandoffQueue(capacity: incomingCapacity, wakeThread: { wakeup.signal() })
     }
 
     // MARK: Async side
 
     /// Queues the call setup before the threads start; it fits whatever the capacity.
     func queueSetup(_ frame: [UInt8]) {
-        state.withLock { state in
-            state.outgoing.append(frame)
-            state.outgoingBytes += frame.count
-            state.framesQueued += 1
-        }
-        writerSignal.signal()
+        outgoing.push(.frame(frame))
     }
 
     func send(_ frame: [UInt8]) async throws {
-        let waiterID: UInt64? = try state.withLock { state throws(LinkFailure) in
+        try state.withLock { state throws(LinkFailure) in
             // A send after close() is the caller's mistake whatever happened since: say so first.
             if state.halfCloseQueued { throw .protocolViolation(detail: "a message sent after close()") }
             if let failure = state.sendFailure { throw failure }
-            if state.queueIfRoom(frame, capacity: outgoingCapacity) { return nil }
-            state.nextWaiterID += 1
-            return state.nextWaiterID
         }
-        guard let waiterID else {
-            writerSignal.signal()
-            return
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome {
-                    case queued
-                    case waiting
-                    case failed(any Error)
-                }
-                let outcome: Outcome = state.withLock { state in
-                    if let failure = state.sendFailure { return .failed(failure) }
-                    if Task.isCancelled { return .failed(CancellationError()) }
-                    // The writer may have drained the queue since the first look, and it only
-                    // promotes waiters when it takes a frame: look again, or this sender could
-                    // wait on an idle writer forever.
-                    if state.queueIfRoom(frame, capacity: outgoingCapacity) { return .queued }
-                    state.sendWaiters.append(SendWaiter(id: waiterID, frame: frame, continuation: continuation))
-                    return .waiting
-                }
-                switch outcome {
-                case .queued:
-                    writerSignal.signal()
-                    continuation.resume()
-                case .waiting:
-                    writerSignal.signal()
-                case .failed(let error):
-                    continuation.resume(throwing: error)
-                }
-            }
-        } onCancel: {
-            let waiter: SendWaiter? = state.withLock { state in
-                guard let index = state.sendWaiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
-                return state.sendWaiters.remove(at: index)
-            }
-            waiter?.continuation?.resume(throwing: CancellationError())
-        }
+        try await outgoing.send(.frame(frame))
     }
 
     func halfClose() async {
-        let frame = BridgeFrameCodec.encode(.halfClose)
+        let queued = state.withLock { state -> Bool in
+            if state.halfCloseQueued || state.sendFailure != nil { return false }
+            state.halfCloseQueued = true
+            return true
+        }
+        guard queued else { return }
+        // Behind the senders already waiting, whatever the room; refused only when the call ended
+        // (or this task was cancelled while senders waited ahead), and then there is nothing to wait for.
+        do {
+            try await outgoing.send(.halfClose(BridgeFrameCodec.encode(.halfClose)))
+        } catch {
+            return
+        }
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if state.halfCloseQueued || state.sendFailure != nil { return true }
-                state.halfCloseQueued = true
-                if state.sendWaiters.isEmpty {
-                    state.outgoing.append(frame)
-                    state.outgoingBytes += frame.count
-                    state.framesQueued += 1
-                    state.flushWaiters.append((state.framesQueued, written))
-                } else {
-                    // Behind the senders already waiting, whatever the room.
-                    state.nextWaiterID += 1
-                    state.sendWaiters.append(SendWaiter(id: state.nextWaiterID, frame: frame, continuation: nil))
-                    let position = state.framesQueued + UInt64(state.sendWaiters.count)
-                    state.flushWaiters.append((position, written))
-                }
+                if state.halfCloseWritten || state.sendFailure != nil { return true }
+                state.halfCloseWaiters.append(written)
                 return false
             }
-            if resumeNow { written.resume() } else { writerSignal.signal() }
+            if resumeNow { written.resume() }
         }
     }
 
@@ -266,100 +218,51 @@ final class GRPCBridgeLinkCore: Sendable {
     /// Starts the abort without waiting for the bridge to go (also from `deinit`).
     func requestAbort() {
         let aborted = LinkFailure.connectionLost(detail: "hark aborted the call to \(host)")
-        let (waiters, receiver) = state.withLock { state in
+        state.withLock { state in
             state.aborted = true
-            state.closeInput = true
-            if state.sendFailure == nil { state.sendFailure = aborted }
             if state.ending == nil { state.ending = .failed(aborted) }
-            let receiver = state.incomingCount == 0 ? state.receiver : nil
-            if receiver != nil { state.receiver = nil }
-            return (state.takeWaiters(sendFailure: state.sendFailure ?? aborted), receiver)
         }
-        waiters.resume()
-        receiver?.resume(throwing: aborted)
-        writerSignal.signal()
+        failSends(aborted)
+        incoming.close(refusingLaterSendsWith: aborted, throwing: aborted)
         wakeup.signal()
     }
 
-    func receive() async throws -> WireMessage? {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WireMessage?, any Error>) in
-                enum Outcome {
-                    case message(WireMessage, wakeReader: Bool)
-                    case end(Ending)
-                    case cancelled
-                    case waiting
-                }
-                let outcome: Outcome = state.withLock { state in
-                    if let message = state.popIncoming() {
-                        let wake = state.readerPaused && state.incomingCount < incomingCapacity
-                        if wake { state.readerPaused = false }
-                        return .message(message, wakeReader: wake)
-                    }
-                    if let ending = state.ending { return .end(ending) }
-                    if Task.isCancelled { return .cancelled }
-                    state.receiver = continuation
-                    return .waiting
-                }
-                switch outcome {
-                case .message(let message, let wake):
-                    if wake { wakeup.signal() }
-                    continuation.resume(returning: message)
-                case .end(.finished): continuation.resume(returning: nil)
-                case .end(.failed(let failure)): continuation.resume(throwing: failure)
-                case .cancelled: continuation.resume(throwing: CancellationError())
-                case .waiting: break
-                }
-            }
-        } onCancel: {
-            let receiver = state.withLock { state -> CheckedContinuation<WireMessage?, any Error>? in
-                defer { state.receiver = nil }
-                return state.receiver
-            }
-            receiver?.resume(throwing: CancellationError())
+    /// Fails waiting and later sends with the first failure, drops the frames not yet written
+    /// (which makes the writer close the bridge's stdin) and releases `close()` callers.
+    private func failSends(_ failure: LinkFailure) {
+        let (sendFailure, halfCloseWaiters) = state.withLock { state in
+            if state.sendFailure == nil { state.sendFailure = failure }
+            defer { state.halfCloseWaiters = [] }
+            return (state.sendFailure ?? failure, state.halfCloseWaiters)
         }
+        outgoing.discard(refusing: sendFailure)
+        for waiter in halfCloseWaiters { waiter.resume() }
+    }
+
+    func receive() async throws -> WireMessage? {
+        try await incoming.receive()
     }
 
     // MARK: Writer thread
 
-    /// Writes queued frames to the bridge's stdin until asked to close it or the pipe breaks.
+    /// Writes queued frames to the bridge's stdin until the queue is discarded (the call ended
+    /// or hark aborted) or the pipe breaks.
     func runWriter() {
         let descriptor = process.stdinDescriptor
         defer { Glibc.close(descriptor) }
-        while true {
-            enum Step {
-                case write([UInt8])
-                case close
-                case idle
-            }
-            let step: Step = state.withLock { state in
-                if state.closeInput { return .close }
-                guard !state.outgoing.isEmpty else { return .idle }
-                let frame = state.outgoing.removeFirst()
-                state.outgoingBytes -= frame.count
-                return .write(frame)
-            }
-            switch step {
-            case .close:
+        while case .element(let item) = outgoing.take(timeout: nil) {
+            if let failure = Self.writeAll(item.bytes, to: descriptor) {
+                // The bridge stopped reading: it exited or is exiting; the reader reports why.
+                failSends(failure)
                 return
-            case .idle:
-                writerSignal.wait()
-            case .write(let frame):
-                if let failure = Self.writeAll(frame, to: descriptor) {
-                    // The bridge stopped reading: it exited or is exiting; the reader reports why.
-                    let waiters = state.withLock { state -> Waiters in
-                        if state.sendFailure == nil { state.sendFailure = failure }
-                        return state.takeWaiters(sendFailure: state.sendFailure ?? failure)
-                    }
-                    waiters.resume()
-                    return
+            }
+            if case .halfClose = item {
+                let waiters = state.withLock { state in
+                    state.halfCloseWritten = true
+                    defer { state.halfCloseWaiters = [] }
+                    return state.halfCloseWaiters
                 }
-                let (senders, flushed) = state.withLock { state in
-                    state.framesWritten += 1
-                    return (state.promoteWaiters(capacity: outgoingCapacity), state.takeFlushed())
-                }
-                for sender in senders { sender?.resume() }
-                for waiter in flushed { waiter.resume() }
+                for waiter in waiters { waiter.resume() }
             }
         }
     }
@@ -401,37 +304,24 @@ final class GRPCBridgeLinkCore: Sendable {
 
         func finish(_ ending: Ending) {
             if terminal == nil { terminal = ending }
-            let (receiver, waiters) = state.withLock {
-                state -> (CheckedContinuation<WireMessage?, any Error>?, Waiters) in
+            let final = state.withLock { state -> Ending in
                 if state.ending == nil { state.ending = ending }
-                // After the call ends, hark's messages go nowhere: fail them, close the bridge's stdin.
-                let sendFailure: LinkFailure =
-                    switch ending {
-                    case .finished: .connectionLost(detail: "the call to \(host) has ended")
-                    case .failed(let failure): failure
-                    }
-                if state.sendFailure == nil { state.sendFailure = sendFailure }
-                state.closeInput = true
-                let waiters = state.takeWaiters(sendFailure: state.sendFailure ?? sendFailure)
-                guard state.incomingCount == 0, let receiver = state.receiver else { return (nil, waiters) }
-                state.receiver = nil
-                return (receiver, waiters)
+                return state.ending ?? ending
             }
-            waiters.resume()
-            writerSignal.signal()
-            let final: Ending? = state.withLock { $0.ending }
+            // After the call ends, hark's messages go nowhere: fail them, close the bridge's stdin.
+            switch ending {
+            case .finished: failSends(.connectionLost(detail: "the call to \(host) has ended"))
+            case .failed(let failure): failSends(failure)
+            }
             switch final {
-            case .finished?: receiver?.resume(returning: nil)
-            case .failed(let failure)?: receiver?.resume(throwing: failure)
-            case nil: break
+            case .finished: incoming.close()
+            case .failed(let failure): incoming.close(refusingLaterSendsWith: failure, throwing: failure)
             }
         }
 
         while stdoutOpen || stderrOpen {
-            let (paused, aborted) = state.withLock { state in
-                if state.incomingCount >= incomingCapacity { state.readerPaused = true }
-                return (state.readerPaused, state.aborted)
-            }
+            let aborted = state.withLock { $0.aborted }
+            let paused = incoming.isFull
             if aborted && killDeadline == nil { killDeadline = .now + Self.exitGrace }
             if let deadline = killDeadline, deadline <= .now {
                 process.kill()
@@ -508,15 +398,7 @@ final class GRPCBridgeLinkCore: Sendable {
 
     /// Hands one message to `inbound`.
     private func deliver(_ message: WireMessage) {
-        let receiver = state.withLock { state -> CheckedContinuation<WireMessage?, any Error>? in
-            if let receiver = state.receiver {
-                state.receiver = nil
-                return receiver
-            }
-            state.incoming.append(message)
-            return nil
-        }
-        receiver?.resume(returning: message)
+        incoming.push(message)
     }
 
     /// A bridge transport failure as the `LinkFailure` the adapters know.
@@ -529,76 +411,6 @@ final class GRPCBridgeLinkCore: Sendable {
         case .timedOut: return .timedOut(phase: failure.detail)
         case .protocolViolation: return .protocolViolation(detail: failure.detail)
         }
-    }
-}
-
-/// Continuations to resume once the lock is released.
-private struct Waiters {
-    var senders: [CheckedContinuation<Void, any Error>] = []
-    var flushed: [CheckedContinuation<Void, Never>] = []
-    var failure: LinkFailure
-
-    func resume() {
-        for sender in senders { sender.resume(throwing: failure) }
-        for waiter in flushed { waiter.resume() }
-    }
-}
-
-extension GRPCBridgeLinkCore.State {
-    /// Queues `frame` when no sender waits ahead and it fits (an empty queue takes any frame).
-    fileprivate mutating func queueIfRoom(_ frame: [UInt8], capacity: Int) -> Bool {
-        guard sendWaiters.isEmpty, outgoingBytes == 0 || outgoingBytes + frame.count <= capacity else { return false }
-        outgoing.append(frame)
-        outgoingBytes += frame.count
-        framesQueued += 1
-        return true
-    }
-
-    /// Moves waiting frames into the queue while they fit; their senders resume.
-    fileprivate mutating func promoteWaiters(capacity: Int) -> [CheckedContinuation<Void, any Error>?] {
-        var resumed: [CheckedContinuation<Void, any Error>?] = []
-        while let waiter = sendWaiters.first,
-            outgoingBytes == 0 || outgoingBytes + waiter.frame.count <= capacity || waiter.continuation == nil
-        {
-            sendWaiters.removeFirst()
-            outgoing.append(waiter.frame)
-            outgoingBytes += waiter.frame.count
-            framesQueued += 1
-            resumed.append(waiter.continuation)
-        }
-        return resumed
-    }
-
-    /// The `close()` callers whose half-close is written.
-    fileprivate mutating func takeFlushed() -> [CheckedContinuation<Void, Never>] {
-        let written = framesWritten
-        let done = flushWaiters.filter { $0.frame <= written }.map(\.continuation)
-        flushWaiters.removeAll { $0.frame <= written }
-        return done
-    }
-
-    /// Every waiting sender and closer, with the queue dropped: the bridge will take no more.
-    fileprivate mutating func takeWaiters(sendFailure: LinkFailure) -> Waiters {
-        defer {
-            sendWaiters = []
-            flushWaiters = []
-            outgoing = []
-            outgoingBytes = 0
-        }
-        return Waiters(
-            senders: sendWaiters.compactMap(\.continuation), flushed: flushWaiters.map(\.continuation),
-            failure: sendFailure)
-    }
-
-    fileprivate mutating func popIncoming() -> WireMessage? {
-        guard incomingHead < incoming.count else { return nil }
-        let message = incoming[incomingHead]
-        incomingHead += 1
-        if incomingHead > 64 && incomingHead * 2 > incoming.count {
-            incoming.removeFirst(incomingHead)
-            incomingHead = 0
-        }
-        return message
     }
 }
 

@@ -135,6 +135,9 @@ package final class WebSocketConnection: Sendable {
         await core.close(code: code, reason: reason)
     }
 
+    /// Senders parked on a full outgoing queue: tests wait on it instead of on the clock.
+    var waitingSenderCount: Int { core.waitingSenderCount }
+
     /// Tears the connection down at once: no close frame, the message stream fails with
     /// `.aborted`, waiting senders fail.
     package func abort() {
@@ -142,19 +145,19 @@ package final class WebSocketConnection: Sendable {
     }
 }
 
-/// The state shared by a connection's async callers and its thread, under one mutex.
+/// The state shared by a connection's async callers and its thread: two `BoundedHandoffQueue`s
+/// (frames out, bounded in bytes; messages in, bounded in count) that wake the thread's `poll`
+/// through `wakeup`, and the close handshake's own state under a mutex.
 final class WebSocketConnectionCore: Sendable {
     /// An encoded frame or a close request, in the order callers queued them.
     enum Outgoing {
         case frame([UInt8])
         case close(code: UInt16, reason: String)
-    }
 
-    /// A sender waiting for room, holding its frame so order is kept.
-    struct SendWaiter {
-        var id: UInt64
-        var frame: [UInt8]
-        var continuation: CheckedContinuation<Void, any Error>
+        /// Frames count their bytes against `outgoingCapacity`; the close request nothing.
+        var cost: Int {
+            if case .frame(let bytes) = self { bytes.count } else { 0 }
+        }
     }
 
     /// How the message stream ends.
@@ -164,29 +167,25 @@ final class WebSocketConnectionCore: Sendable {
     }
 
     struct State {
-        var outgoing: [Outgoing] = []
-        var outgoingBytes = 0
-        var sendWaiters: [SendWaiter] = []
-        var nextWaiterID: UInt64 = 0
         var closeQueued = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
-        var incoming: [WebSocketMessage] = []
-        var incomingHead = 0
-        var receiver: CheckedContinuation<WebSocketMessage?, any Error>?
-        var ending: Ending?
+        var ended = false
         var abortRequested = false
         var closeFrame: (code: UInt16, reason: String)?
-
-        var incomingCount: Int { incoming.count - incomingHead }
     }
 
     let wakeup: WakeupEvent
     let options: WebSocketOptions
+    private let outgoing: BoundedHandoffQueue<Outgoing>
+    private let incoming: BoundedHandoffQueue<WebSocketMessage>
     private let state = Mutex(State())
 
     init(wakeup: WakeupEvent, options: WebSocketOptions) {
         self.wakeup = wakeup
         self.options = options
+        outgoing = BoundedHandoffQueue(
+            capacity: options.outgoingCapacity, cost: \.cost, wakeThread: { wakeup.signal() })
+        incoming = BoundedHandoffQueue(capacity: options.incomingCapacity, wakeThread: { wakeup.signal() })
     }
 
     var closeFrame: (code: UInt16, reason: String)? { state.withLock { $0.closeFrame } }
@@ -194,126 +193,35 @@ final class WebSocketConnectionCore: Sendable {
     // MARK: Async side
 
     func enqueue(_ frame: [UInt8]) async throws {
-        // Fast path: room in the queue, no continuation needed.
-        let waiterID: UInt64? = try state.withLock { state throws(WebSocketError) in
-            if let error = state.sendError { throw error }
-            if state.queueIfRoom(frame, capacity: options.outgoingCapacity) { return nil }
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        guard let waiterID else {
-            wakeup.signal()
-            return
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome {
-                    case queued
-                    case waiting
-                    case failed(any Error)
-                }
-                let outcome: Outcome = state.withLock { state in
-                    if let error = state.sendError { return .failed(error) }
-                    if Task.isCancelled { return .failed(CancellationError()) }
-                    // The thread may have emptied the queue since the fast path looked, and it
-                    // only promotes waiters when it takes frames: check for room again here,
-                    // or this sender could wait on an idle thread forever.
-                    if state.queueIfRoom(frame, capacity: options.outgoingCapacity) { return .queued }
-                    state.sendWaiters.append(SendWaiter(id: waiterID, frame: frame, continuation: continuation))
-                    return .waiting
-                }
-                switch outcome {
-                case .queued:
-                    wakeup.signal()
-                    continuation.resume()
-                case .waiting:
-                    // Make sure the thread looks at the queue (and promotes waiters) at least once more.
-                    wakeup.signal()
-                case .failed(let error):
-                    continuation.resume(throwing: error)
-                }
-            }
-        } onCancel: {
-            let waiter: SendWaiter? = state.withLock { state in
-                guard let index = state.sendWaiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
-                return state.sendWaiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
-        }
+        try await outgoing.send(.frame(frame))
     }
 
     func receive() async throws -> WebSocketMessage? {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<WebSocketMessage?, any Error>) in
-                let capacity = options.incomingCapacity
-                enum Outcome {
-                    case message(WebSocketMessage, wake: Bool)
-                    case end(Ending)
-                    case fail(any Error)
-                    case wait
-                }
-                let outcome: Outcome = state.withLock { state in
-                    if state.incomingCount > 0 {
-                        let wasFull = state.incomingCount >= capacity
-                        let message = state.incoming[state.incomingHead]
-                        state.incomingHead += 1
-                        if state.incomingHead == state.incoming.count {
-                            state.incoming.removeAll(keepingCapacity: true)
-                            state.incomingHead = 0
-                        }
-                        return .message(message, wake: wasFull)
-                    }
-                    if let ending = state.ending { return .end(ending) }
-                    if Task.isCancelled { return .fail(CancellationError()) }
-                    if state.receiver != nil {
-                        return .fail(WebSocketError.systemResource(detail: "two tasks received from one connection"))
-                    }
-                    state.receiver = continuation
-                    return .wait
-                }
-                switch outcome {
-                case .message(let message, let wake):
-                    if wake { wakeup.signal() }
-                    continuation.resume(returning: message)
-                case .end(.finished): continuation.resume(returning: nil)
-                case .end(.failed(let error)): continuation.resume(throwing: error)
-                case .fail(let error): continuation.resume(throwing: error)
-                case .wait: break
-                }
-            }
-        } onCancel: {
-            let receiver = state.withLock { state in
-                defer { state.receiver = nil }
-                return state.receiver
-            }
-            receiver?.resume(throwing: CancellationError())
+        do {
+            return try await incoming.receive()
+        } catch BoundedHandoffQueueError.twoReceivers {
+            throw WebSocketError.systemResource(detail: "two tasks received from one connection")
         }
     }
 
     func close(code: UInt16, reason: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let (queued, waiters): (Bool, [SendWaiter]) = state.withLock { state in
-                guard state.ending == nil, !state.closeQueued else { return (false, []) }
+            let queued: Bool = state.withLock { state in
+                guard !state.ended, !state.closeQueued else { return false }
                 state.closeQueued = true
-                // Senders already waiting asked before the close: their frames go first.
-                for waiter in state.sendWaiters {
-                    state.outgoing.append(.frame(waiter.frame))
-                    state.outgoingBytes += waiter.frame.count
-                }
-                state.outgoing.append(.close(code: code, reason: reason))
                 state.closeWaiters.append(continuation)
-                defer { state.sendWaiters = [] }
-                return (true, state.sendWaiters)
+                return true
             }
             guard queued else {
                 continuation.resume()
                 return
             }
-            for waiter in waiters { waiter.continuation.resume() }
-            wakeup.signal()
+            // Senders already waiting asked before the close: their frames go first.
+            outgoing.close(refusingLaterSendsWith: WebSocketError.notOpen, after: .close(code: code, reason: reason))
         }
     }
+
+    var waitingSenderCount: Int { outgoing.waitingSenderCount }
 
     func abort() {
         state.withLock { $0.abortRequested = true }
@@ -324,7 +232,7 @@ final class WebSocketConnectionCore: Sendable {
 
     var abortRequested: Bool { state.withLock { $0.abortRequested } }
 
-    /// What the loop checks once per turn, under one lock.
+    /// What the loop checks once per turn.
     struct LoopSignals {
         var abortRequested: Bool
         var incomingIsFull: Bool
@@ -332,59 +240,23 @@ final class WebSocketConnectionCore: Sendable {
     }
 
     var loopSignals: LoopSignals {
-        let capacity = options.incomingCapacity
-        return state.withLock {
-            LoopSignals(
-                abortRequested: $0.abortRequested, incomingIsFull: $0.incomingCount >= capacity,
-                closeRequested: $0.closeQueued)
-        }
+        let (abortRequested, closeRequested) = state.withLock { ($0.abortRequested, $0.closeQueued) }
+        return LoopSignals(
+            abortRequested: abortRequested, incomingIsFull: incoming.isFull, closeRequested: closeRequested)
     }
 
-    /// True while the incoming queue is full: the thread leaves the socket unread.
-    var incomingIsFull: Bool {
-        let capacity = options.incomingCapacity
-        return state.withLock { $0.incomingCount >= capacity }
-    }
+    /// True while the incoming queue is full: the thread leaves the socket unread (and is woken
+    /// once the receiver has made room).
+    var incomingIsFull: Bool { incoming.isFull }
 
     /// Everything queued so far, freeing the queue for waiting senders (who are resumed).
     func takeOutgoing() -> [Outgoing] {
-        let capacity = options.outgoingCapacity
-        let (taken, resumed): ([Outgoing], [SendWaiter]) = state.withLock { state in
-            var resumed: [SendWaiter] = []
-            // Waiters move into the queue in order while they fit; before taking (so a queue
-            // emptied by a cancelled sender still yields the next one) and after (refilling it).
-            func promoteWaiters() {
-                while let first = state.sendWaiters.first,
-                    state.outgoingBytes == 0 || state.outgoingBytes + first.frame.count <= capacity
-                {
-                    state.sendWaiters.removeFirst()
-                    state.outgoing.append(.frame(first.frame))
-                    state.outgoingBytes += first.frame.count
-                    resumed.append(first)
-                }
-            }
-            promoteWaiters()
-            let taken = state.outgoing
-            state.outgoing = []
-            state.outgoingBytes = 0
-            promoteWaiters()
-            return (taken, resumed)
-        }
-        for waiter in resumed { waiter.continuation.resume() }
-        return taken
+        outgoing.takeAll()
     }
 
     /// Hands a received message to the receiver, or queues it.
     func deliver(_ message: WebSocketMessage) {
-        let receiver: CheckedContinuation<WebSocketMessage?, any Error>? = state.withLock { state in
-            if let receiver = state.receiver {
-                state.receiver = nil
-                return receiver
-            }
-            state.incoming.append(message)
-            return nil
-        }
-        receiver?.resume(returning: message)
+        incoming.push(message)
     }
 
     func recordCloseFrame(code: UInt16, reason: String) {
@@ -393,13 +265,8 @@ final class WebSocketConnectionCore: Sendable {
 
     /// Stops sends from now on (the server closed first) without ending the stream yet.
     func stopSending() {
-        let waiters = state.withLock { state in
-            state.closeQueued = true
-            state.outgoing = []
-            defer { state.sendWaiters = [] }
-            return state.sendWaiters
-        }
-        for waiter in waiters { waiter.continuation.resume(throwing: WebSocketError.notOpen) }
+        state.withLock { $0.closeQueued = true }
+        outgoing.discard(refusing: WebSocketError.notOpen)
     }
 
     /// Resumes everyone waiting for hark's close frame to be written.
@@ -413,46 +280,19 @@ final class WebSocketConnectionCore: Sendable {
 
     /// Ends the connection: the stream ends after the queued messages, everyone waiting resumes.
     func finish(_ ending: Ending) {
-        let (receiver, senders, closers) = state.withLock { state in
-            if state.ending == nil { state.ending = ending }
-            let receiver = state.incomingCount == 0 ? state.receiver : nil
-            if receiver != nil { state.receiver = nil }
-            defer {
-                state.sendWaiters = []
-                state.closeWaiters = []
-                state.outgoing = []
-            }
-            return (receiver, state.sendWaiters, state.closeWaiters)
+        let closers = state.withLock { state in
+            state.ended = true
+            defer { state.closeWaiters = [] }
+            return state.closeWaiters
         }
-        let sendError: WebSocketError =
-            switch ending {
-            case .finished: .notOpen
-            case .failed(let error): error
-            }
-        for sender in senders { sender.continuation.resume(throwing: sendError) }
+        switch ending {
+        case .finished:
+            outgoing.discard(refusing: WebSocketError.notOpen)
+            incoming.close(refusingLaterSendsWith: WebSocketError.notOpen)
+        case .failed(let error):
+            outgoing.discard(refusing: error)
+            incoming.close(refusingLaterSendsWith: error, throwing: error)
+        }
         for closer in closers { closer.resume() }
-        switch ending {
-        case .finished: receiver?.resume(returning: nil)
-        case .failed(let error): receiver?.resume(throwing: error)
-        }
-    }
-}
-
-extension WebSocketConnectionCore.State {
-    /// Queues `frame` when no sender waits ahead and it fits (an empty queue takes any frame).
-    mutating func queueIfRoom(_ frame: [UInt8], capacity: Int) -> Bool {
-        guard sendWaiters.isEmpty, outgoingBytes == 0 || outgoingBytes + frame.count <= capacity else { return false }
-        outgoing.append(.frame(frame))
-        outgoingBytes += frame.count
-        return true
-    }
-
-    /// Why a send fails now, if it does.
-    var sendError: WebSocketError? {
-        switch ending {
-        case .failed(let error)?: return error
-        case .finished?: return .notOpen
-        case nil: return closeQueued ? .notOpen : nil
-        }
     }
 }

@@ -408,7 +408,8 @@ struct WebSocketConnectionTests {
             let sender = Task {
                 for _ in 0..<32 { try await connection.send(.binary([UInt8](repeating: 7, count: 1 << 20))) }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            // Evidence, not time: a sender is parked behind the full queue.
+            while connection.waitingSenderCount == 0 { await Task.yield() }
             await connection.close()
             await #expect(throws: WebSocketError.timedOut(phase: .closing)) { _ = try await connection.receive() }
             await #expect(throws: WebSocketError.self) { try await sender.value }
