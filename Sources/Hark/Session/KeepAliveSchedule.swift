@@ -1,6 +1,7 @@
-/// What the sender does for a connection that has no audio to send, from the adapter's
-/// `KeepAlivePolicy`: a keep-alive message, a stretch of silence, or a clean close once the
-/// connection has been idle long enough (Google). The one place the policy is read.
+/// What the sender does for a connection that has no audio to send.
+///
+/// From the adapter's `KeepAlivePolicy`: a keep-alive message, a stretch of silence, or a clean
+/// close once the connection has been idle long enough (Google). The one place the policy is read.
 ///
 /// A pure value: the sender passes `now`, and tests pass any instant they like.
 package struct KeepAliveSchedule: Sendable, Equatable {
@@ -41,8 +42,10 @@ package struct KeepAliveSchedule: Sendable, Equatable {
         }
     }
 
-    /// What to do at `now` while nothing waits to be sent; a keep-alive returned here counts as
-    /// sent at `now`. No idle close once the input has ended: the sender finishes instead.
+    /// What to do at `now` while nothing waits to be sent.
+    ///
+    /// A keep-alive returned here counts as sent at `now`. No idle close once the input has
+    /// ended: the sender finishes instead.
     package mutating func action(at now: ContinuousClock.Instant, inputHasEnded: Bool) -> Action? {
         switch policy {
         case .none:

@@ -1,7 +1,8 @@
-/// Keeps a replay from printing words twice. After a reconnect, hark sends again every chunk
-/// the provider had not finalized, and the provider may finalize some of the same words again:
-/// a final that ends within what was already printed is dropped, and one that overlaps it keeps
-/// only the words that end after it.
+/// Keeps a replay from printing words twice.
+///
+/// After a reconnect, hark sends again every chunk the provider had not finalized, and the
+/// provider may finalize some of the same words again: a final that ends within what was
+/// already printed is dropped, and one that overlaps it keeps only the words that end after it.
 ///
 /// A pure value on the input timeline; one per run, across its connections.
 package struct ReplayFilter: Sendable, Equatable {
@@ -23,8 +24,10 @@ package struct ReplayFilter: Sendable, Equatable {
 
     package init() {}
 
-    /// The verdict on `segment` (already on the input timeline); `replaying` is true on every
-    /// connection after the first. Records the end of what it lets through.
+    /// The verdict on `segment` (already on the input timeline), recording the end of what it
+    /// lets through.
+    ///
+    /// `replaying` is true on every connection after the first.
     package mutating func admit(_ segment: TranscriptSegment, replaying: Bool) -> Verdict {
         var segment = segment
         if replaying, segment.start < lastFinalEnd - Self.tolerance {

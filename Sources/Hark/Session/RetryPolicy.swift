@@ -81,7 +81,8 @@ extension RetryPolicy {
             case .retry(let after):
                 let limit = inputHasEnded ? min(backoff.maxAttempts ?? 5, 5) : backoff.maxAttempts
                 guard limit.map({ attempt <= $0 }) ?? true else { return .giveUp(attempts: attempt) }
-                return .retry(attempt: attempt, delay: backoff.delay(attempt: attempt, minimum: after, using: &generator))
+                return .retry(
+                    attempt: attempt, delay: backoff.delay(attempt: attempt, minimum: after, using: &generator))
             }
         }
     }

@@ -1,7 +1,8 @@
-/// Whether a connection has gone silent while audio flows: a provider that sends nothing for
-/// `limit` while hark keeps sending is treated as a dead connection (replaced, its audio
-/// replayed). It only watches while audio flows: a provider owes no answer to silence, and
-/// before the first chunk nothing is owed at all.
+/// Whether a connection has gone silent while audio flows.
+///
+/// A provider that sends nothing for `limit` while hark keeps sending is treated as a dead
+/// connection (replaced, its audio replayed). It only watches while audio flows: a provider
+/// owes no answer to silence, and before the first chunk nothing is owed at all.
 ///
 /// A pure value: the connection passes `now` for what it sends and hears, and tests pass any
 /// instant they like.

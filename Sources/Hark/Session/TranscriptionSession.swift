@@ -173,13 +173,15 @@ package struct TranscriptionSession: Sendable {
                 let request = try adapter.connectionRequest()
                 let link = try await openLink(adapter, request)
                 emit(.status(.connected(provider: descriptor.name, requestID: nil)))
-                end = try await stream(over: link, backlog: backlog, replaying: generation > 0, replay: replay, emit: emit)
+                end = try await stream(
+                    over: link, backlog: backlog, replaying: generation > 0, replay: replay, emit: emit)
             } catch {
                 try Task.checkCancellation()
                 let failure = providerError(for: error)
                 var generator = SystemRandomNumberGenerator()
                 let decision = retries.decision(
-                    after: failure, lived: clock.now - started, finalsAdvanced: replay.value.lastFinalEnd > finalsBefore,
+                    after: failure, lived: clock.now - started,
+                    finalsAdvanced: replay.value.lastFinalEnd > finalsBefore,
                     inputHasEnded: backlog.inputHasEnded, using: &generator)
                 switch decision {
                 case .fail:

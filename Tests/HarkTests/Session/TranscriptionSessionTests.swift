@@ -200,8 +200,10 @@ func runSession(
 }
 
 extension SessionOptions {
-    /// The default timers, and retries at once. On a `ManualSessionClock` no timer runs out
-    /// unless the test moves time past it, however slowly a loaded machine runs the test.
+    /// The default timers, and retries at once.
+    ///
+    /// On a `ManualSessionClock` no timer runs out unless the test moves time past it, however
+    /// slowly a loaded machine runs the test.
     static var instantRetries: SessionOptions {
         SessionOptions(backoff: Backoff(base: 0, cap: 0))
     }
@@ -319,7 +321,8 @@ struct TranscriptionSessionTests {
         let reasons = events.compactMap { event -> String? in
             if case .status(.reconnecting(let reason, _, _)) = event { reason } else { nil }
         }
-        #expect(reasons.count == 1 && reasons[0].contains("it sent nothing for 2.0 seconds while audio flowed"), "\(reasons)")
+        #expect(reasons.count == 1)
+        #expect(reasons.allSatisfy { $0.contains("it sent nothing for 2.0 seconds while audio flowed") })
         #expect(outcome.lostRanges.isEmpty)
     }
 
