@@ -9,22 +9,12 @@ import Synchronization
 /// advance reaches it; `waitForSleeper(dueWithin:)` lets a test wait, on evidence, until the
 /// session is waiting on a timer before it moves time past it.
 package final class ManualSessionClock: SessionClock {
-    private struct Sleeper {
-        var id: Int
-        var deadline: ContinuousClock.Instant
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private struct Watcher {
-        var within: Duration
-        var continuation: CheckedContinuation<Void, Never>
-    }
-
     private struct State {
         var now: ContinuousClock.Instant
-        var nextID = 0
-        var sleepers: [Sleeper] = []
-        var watchers: [Watcher] = []
+        /// Sleeps waiting for their deadline, each woken by its own signal.
+        var sleepers: [(deadline: ContinuousClock.Instant, wake: AsyncSignal)] = []
+        /// Tests in `waitForSleeper(dueWithin:)`.
+        var watchers: [(within: Duration, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -37,14 +27,12 @@ package final class ManualSessionClock: SessionClock {
 
     /// Moves time on by `duration`, waking every sleeper whose deadline it reaches.
     package func advance(by duration: Duration) {
-        let due = state.withLock { state -> [Sleeper] in
+        let due = state.withLock { state in
             state.now += duration
             let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }
-            state.sleepers.removeAll { $0.deadline <= now }
-            return due
+            return state.sleepers.filter { $0.deadline <= now }.map(\.wake)
         }
-        for sleeper in due { sleeper.continuation.resume() }
+        for wake in due { wake.signal() }
     }
 
     /// Returns once something sleeps until at most `within` from now (at once if something does).
@@ -52,7 +40,7 @@ package final class ManualSessionClock: SessionClock {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let found = state.withLock { state -> Bool in
                 if state.sleepers.contains(where: { $0.deadline - state.now <= within }) { return true }
-                state.watchers.append(Watcher(within: within, continuation: continuation))
+                state.watchers.append((within, continuation))
                 return false
             }
             if found { continuation.resume() }
@@ -60,37 +48,20 @@ package final class ManualSessionClock: SessionClock {
     }
 
     package func sleep(until deadline: ContinuousClock.Instant) async throws {
-        let id = state.withLock { state in
-            state.nextID += 1
-            return state.nextID
+        let wake = AsyncSignal()
+        let watchers = state.withLock { state -> [CheckedContinuation<Void, Never>]? in
+            guard deadline > state.now else { return nil }
+            state.sleepers.append((deadline, wake))
+            let now = state.now
+            let satisfied = state.watchers.filter { deadline - now <= $0.within }
+            state.watchers.removeAll { deadline - now <= $0.within }
+            return satisfied.map(\.continuation)
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Step {
-                    case resume, cancelled
-                    case waiting([CheckedContinuation<Void, Never>])
-                }
-                let step = state.withLock { state -> Step in
-                    if Task.isCancelled { return .cancelled }
-                    if deadline <= state.now { return .resume }
-                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    let now = state.now
-                    let satisfied = state.watchers.filter { deadline - now <= $0.within }
-                    state.watchers.removeAll { deadline - now <= $0.within }
-                    return .waiting(satisfied.map(\.continuation))
-                }
-                switch step {
-                case .resume: continuation.resume()
-                case .cancelled: continuation.resume(throwing: CancellationError())
-                case .waiting(let watchers): for watcher in watchers { watcher.resume() }
-                }
-            }
-        } onCancel: {
-            let sleeper = state.withLock { state -> Sleeper? in
-                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.sleepers.remove(at: index)
-            }
-            sleeper?.continuation.resume(throwing: CancellationError())
-        }
+        guard let watchers else { return try Task.checkCancellation() }
+        for watcher in watchers { watcher.resume() }
+        // Returns when an advance reaches the deadline, or when the task is cancelled.
+        await wake.wait()
+        state.withLock { $0.sleepers.removeAll { $0.wake === wake } }
+        try Task.checkCancellation()
     }
 }

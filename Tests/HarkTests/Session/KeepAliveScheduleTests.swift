@@ -7,44 +7,39 @@ struct KeepAliveScheduleTests {
     let start = ContinuousClock.now
     let ping = WireMessage.text(#"{"type":"KeepAlive"}"#)
 
+    /// What the schedule says at each of `seconds` after the start, asked in order.
+    func actions(
+        _ schedule: inout KeepAliveSchedule, at seconds: [Double], inputHasEnded: Bool = false
+    ) -> [KeepAliveSchedule.Action?] {
+        seconds.map { schedule.action(at: start + .seconds($0), inputHasEnded: inputHasEnded) }
+    }
+
     @Test("a keep-alive message goes once the interval passes with no audio, then once per interval")
     func messageEveryInterval() {
         var schedule = KeepAliveSchedule(policy: .message(ping, interval: .seconds(5)), start: start)
         #expect(schedule.deadline == start + .seconds(5))
-        let result1 = schedule.action(at: start + .seconds(4.9), inputHasEnded: false)
-        #expect(result1 == nil)
-        let result2 = schedule.action(at: start + .seconds(5), inputHasEnded: false)
-        #expect(result2 == .sendMessage(ping))
+        let early = actions(&schedule, at: [4.9, 5])
+        #expect(early == [nil, .sendMessage(ping)])
         // Sent at 5 s: the next is due at 10 s, not at once.
         #expect(schedule.deadline == start + .seconds(10))
-        let result3 = schedule.action(at: start + .seconds(6), inputHasEnded: false)
-        #expect(result3 == nil)
-        let result4 = schedule.action(at: start + .seconds(10), inputHasEnded: false)
-        #expect(result4 == .sendMessage(ping))
+        let later = actions(&schedule, at: [6, 10])
+        #expect(later == [nil, .sendMessage(ping)])
     }
 
     @Test("audio restarts the interval: no keep-alive while audio flows")
     func audioRestartsInterval() {
         var schedule = KeepAliveSchedule(policy: .message(ping, interval: .seconds(5)), start: start)
         schedule.audioSent(at: start + .seconds(4))
-        let result5 = schedule.action(at: start + .seconds(8), inputHasEnded: false)
-        #expect(result5 == nil)
         #expect(schedule.deadline == start + .seconds(9))
-        let result6 = schedule.action(at: start + .seconds(9), inputHasEnded: false)
-        #expect(result6 == .sendMessage(ping))
+        let said = actions(&schedule, at: [8, 9])
+        #expect(said == [nil, .sendMessage(ping)])
     }
 
     @Test("a silence policy asks for silent audio on the same schedule")
     func silence() {
         var schedule = KeepAliveSchedule(policy: .silence(interval: .seconds(2)), start: start)
-        let result7 = schedule.action(at: start + .seconds(1), inputHasEnded: false)
-        #expect(result7 == nil)
-        let result8 = schedule.action(at: start + .seconds(2), inputHasEnded: false)
-        #expect(result8 == .sendSilence)
-        let result9 = schedule.action(at: start + .seconds(3), inputHasEnded: false)
-        #expect(result9 == nil)
-        let result10 = schedule.action(at: start + .seconds(4), inputHasEnded: false)
-        #expect(result10 == .sendSilence)
+        let said = actions(&schedule, at: [1, 2, 3, 4])
+        #expect(said == [nil, .sendSilence, nil, .sendSilence])
     }
 
     @Test("an idle close comes after the interval without audio, and never once the input has ended")
@@ -52,20 +47,18 @@ struct KeepAliveScheduleTests {
         var schedule = KeepAliveSchedule(policy: .closeWhenIdle(after: .seconds(3)), start: start)
         schedule.audioSent(at: start + .seconds(1))
         #expect(schedule.deadline == start + .seconds(4))
-        let result11 = schedule.action(at: start + .seconds(3.9), inputHasEnded: false)
-        #expect(result11 == nil)
-        let result12 = schedule.action(at: start + .seconds(4), inputHasEnded: false)
-        #expect(result12 == .closeIdle)
+        let said = actions(&schedule, at: [3.9, 4])
+        #expect(said == [nil, .closeIdle])
         // At the end of the input the sender finishes instead.
-        let result13 = schedule.action(at: start + .seconds(60), inputHasEnded: true)
-        #expect(result13 == nil)
+        let afterInput = actions(&schedule, at: [60], inputHasEnded: true)
+        #expect(afterInput == [nil])
     }
 
     @Test("without a policy nothing is ever due")
     func none() {
         var schedule = KeepAliveSchedule(policy: .none, start: start)
         #expect(schedule.deadline == nil)
-        let result14 = schedule.action(at: start + .seconds(3600), inputHasEnded: false)
-        #expect(result14 == nil)
+        let said = actions(&schedule, at: [3600])
+        #expect(said == [nil])
     }
 }

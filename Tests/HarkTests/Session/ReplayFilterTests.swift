@@ -15,12 +15,12 @@ struct ReplayFilterTests {
     func firstConnection() {
         var filter = ReplayFilter()
         let first = segment([("one", 0, 1), ("two", 1, 2)])
-        let result1 = filter.admit(first, replaying: false)
-        #expect(result1 == .emit(first))
+        let firstVerdict = filter.admit(first, replaying: false)
+        #expect(firstVerdict == .emit(first))
         // Even an overlapping one: without a replay there is nothing to repeat.
         let overlap = segment([("two", 1, 2), ("three", 2, 3)])
-        let result2 = filter.admit(overlap, replaying: false)
-        #expect(result2 == .emit(overlap))
+        let overlapVerdict = filter.admit(overlap, replaying: false)
+        #expect(overlapVerdict == .emit(overlap))
         #expect(filter.lastFinalEnd == 3)
     }
 
@@ -28,8 +28,8 @@ struct ReplayFilterTests {
     func repeatedFinal() {
         var filter = ReplayFilter()
         _ = filter.admit(segment([("one", 0, 1), ("two", 1, 2)]), replaying: false)
-        let result3 = filter.admit(segment([("two", 1, 2.004)]), replaying: true)
-        #expect(result3 == .repeated)
+        let repeatedVerdict = filter.admit(segment([("two", 1, 2.004)]), replaying: true)
+        #expect(repeatedVerdict == .repeated)
         #expect(filter.lastFinalEnd == 2)
     }
 
@@ -47,16 +47,16 @@ struct ReplayFilterTests {
         var filter = ReplayFilter()
         _ = filter.admit(segment([("one", 0, 1)]), replaying: false)
         let next = segment([("two", 1.002, 2)])
-        let result4 = filter.admit(next, replaying: true)
-        #expect(result4 == .emit(next))
+        let nextVerdict = filter.admit(next, replaying: true)
+        #expect(nextVerdict == .emit(next))
     }
 
     @Test("an empty final prints nothing but acknowledges its audio, and moves nothing")
     func emptyFinal() {
         var filter = ReplayFilter()
         _ = filter.admit(segment([("one", 0, 1)]), replaying: false)
-        let result5 = filter.admit(TranscriptSegment(text: "", start: 1, end: 5), replaying: true)
-        #expect(result5 == .acknowledgeOnly(end: 5))
+        let emptyVerdict = filter.admit(TranscriptSegment(text: "", start: 1, end: 5), replaying: true)
+        #expect(emptyVerdict == .acknowledgeOnly(end: 5))
         #expect(filter.lastFinalEnd == 1)
     }
 }

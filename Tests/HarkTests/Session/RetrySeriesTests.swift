@@ -30,8 +30,8 @@ struct RetrySeriesTests {
         var series = series()
         let attempts = (1...3).map { _ in attempt(decide(&series, lost)) }
         #expect(attempts == [1, 2, 3])
-        let result1 = decide(&series, lost)
-        #expect(result1 == .giveUp(attempts: 4))
+        let fourthFailure = decide(&series, lost)
+        #expect(fourthFailure == .giveUp(attempts: 4))
     }
 
     @Test("the delay stays within the backoff's ceiling and honours Retry-After")
@@ -46,8 +46,8 @@ struct RetrySeriesTests {
         }
         var limited = self.series()
         let rateLimited = ProviderError.rateLimited(provider: "p", retryAfter: 7, hint: "")
-        let result2 = decide(&limited, rateLimited)
-        #expect(result2 == .retry(attempt: 1, delay: 7))
+        let rateLimitedDecision = decide(&limited, rateLimited)
+        #expect(rateLimitedDecision == .retry(attempt: 1, delay: 7))
     }
 
     @Test("a connection that lived past healthyAfter, or got words finalized, starts a new series")
@@ -55,28 +55,28 @@ struct RetrySeriesTests {
         var series = series()
         _ = decide(&series, lost)
         _ = decide(&series, lost)
-        let result3 = attempt(decide(&series, lost, lived: .seconds(10)))
-        #expect(result3 == 1)
+        let afterLongConnection = attempt(decide(&series, lost, lived: .seconds(10)))
+        #expect(afterLongConnection == 1)
         _ = decide(&series, lost)
-        let result4 = attempt(decide(&series, lost, finalsAdvanced: true))
-        #expect(result4 == 1)
+        let afterFinals = attempt(decide(&series, lost, finalsAdvanced: true))
+        #expect(afterFinals == 1)
     }
 
     @Test("a healthy session the provider ended at its limit continues at once; an unhealthy one backs off")
     func sessionLimit() {
         var series = series()
-        let result5 = decide(&series, limit, lived: .seconds(60))
-        #expect(result5 == .continueAtOnce)
+        let healthyAtLimit = decide(&series, limit, lived: .seconds(60))
+        #expect(healthyAtLimit == .continueAtOnce)
         #expect(series.attempt == 0)
-        let result6 = attempt(decide(&series, limit))
-        #expect(result6 == 1)
+        let unhealthyAtLimit = attempt(decide(&series, limit))
+        #expect(unhealthyAtLimit == 1)
     }
 
     @Test("errors retrying cannot fix fail at once")
     func permanent() {
         var series = series()
-        let result7 = decide(&series, .authenticationFailed(provider: "p", hint: ""))
-        #expect(result7 == .fail)
+        let authenticationDecision = decide(&series, .authenticationFailed(provider: "p", hint: ""))
+        #expect(authenticationDecision == .fail)
     }
 
     @Test("once the input has ended, even an unlimited budget gets five attempts")
@@ -86,8 +86,8 @@ struct RetrySeriesTests {
             let decision = decide(&series, lost, inputHasEnded: true)
             #expect(attempt(decision) != nil)
         }
-        let result8 = decide(&series, lost, inputHasEnded: true)
-        #expect(result8 == .giveUp(attempts: 6))
+        let sixthAfterInput = decide(&series, lost, inputHasEnded: true)
+        #expect(sixthAfterInput == .giveUp(attempts: 6))
         var live = self.series(maxAttempts: nil)
         for _ in 1...50 {
             let decision = decide(&live, lost)
@@ -101,7 +101,7 @@ struct RetrySeriesTests {
         _ = decide(&series, lost)
         _ = decide(&series, lost)
         series.connectionEndedCleanly()
-        let result9 = attempt(decide(&series, lost))
-        #expect(result9 == 1)
+        let afterIdleClose = attempt(decide(&series, lost))
+        #expect(afterIdleClose == 1)
     }
 }

@@ -163,7 +163,7 @@ func secondsAudio(_ seconds: Int) -> [Float] {
 ///   - observe: sees every event as it is emitted (for tests that wait on hark's output).
 func runSession(
     seconds: Int, breaks: [Int?], options: SessionOptions = .instantRetries, clock: ManualSessionClock = .init(),
-    linksMoveClock: Bool = false, pause: Duration? = nil, endsSession: Bool = false, holdsLastSecond: Bool = false,
+    linksMoveClock: Bool = false, endsSession: Bool = false, holdsLastSecond: Bool = false,
     finishAnswers: [SecondsLink.FinishAnswer] = [], silentConnections: Int = 0, blockFrames: Int = 100,
     beforeBlock: (@Sendable (_ inputStart: Double) async -> Void)? = nil,
     observe: (@Sendable (TranscriptEvent) -> Void)? = nil
@@ -186,7 +186,7 @@ func runSession(
         makeEncoder: { _ in Linear16Encoder() }, clock: clock)
     let events = Mutex<[TranscriptEvent]>([])
     let source = MemoryAudioSource(
-        samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: blockFrames, pause: pause,
+        samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: blockFrames,
         beforeBlock: beforeBlock)
     let outcome = try await session.run(
         source: source,
@@ -276,9 +276,16 @@ struct TranscriptionSessionTests {
     func providerEndsSessionEarly() async throws {
         // The provider's closing message arrives before hark asked for it (AssemblyAI's Termination
         // then 3008 at its limit): the run must go on, not take it as the end of the transcript.
-        // Paced (8x real time) so the provider's end comes while audio still flows, as at a real limit.
+        // Each second of input waits until the final of the second before the last was emitted,
+        // so the provider's end comes while audio still flows, as at a real limit.
+        let printed = EmittedFinals()
         let (events, _, connections) = try await runSession(
-            seconds: 12, breaks: [5_300, 6_100], pause: .microseconds(12500), endsSession: true)
+            seconds: 12, breaks: [5_300, 6_100], endsSession: true, blockFrames: 1000,
+            beforeBlock: { inputStart in
+                let second = Int(inputStart)
+                if second >= 2 { await printed.wait(for: "s\(second - 2)") }
+            },
+            observe: { printed.record($0) })
         #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
         #expect(finals(events).map(\.start) == (0..<12).map(Double.init))
         #expect(connections == 3)
