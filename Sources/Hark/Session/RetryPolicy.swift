@@ -24,6 +24,70 @@ package enum RetryPolicy {
     }
 }
 
+extension RetryPolicy {
+    /// The attempts of one run, counted in series: every rule about whether and when the session
+    /// connects again after a connection failed.
+    package struct Series: Sendable {
+        /// What the session does after a connection failed.
+        package enum Decision: Sendable, Equatable {
+            /// A healthy session the provider ended at its limit: continue in a new one at once,
+            /// as a rotation does, so the stream shows no gap.
+            case continueAtOnce
+            /// Connect again after `delay` seconds; `attempt` counts the failures of this series.
+            case retry(attempt: Int, delay: Double)
+            /// The provider stayed unreachable through `attempts` attempts: give up.
+            case giveUp(attempts: Int)
+            /// Retrying would fail the same way: report the error.
+            case fail
+        }
+
+        package let backoff: Backoff
+        /// A connection that lived this long was healthy.
+        package let healthyAfter: Duration
+        /// Failures since the last healthy connection.
+        package private(set) var attempt = 0
+
+        package init(backoff: Backoff, healthyAfter: Duration) {
+            self.backoff = backoff
+            self.healthyAfter = healthyAfter
+        }
+
+        /// A connection ended without failing (closed while idle): the next failure starts a
+        /// new series.
+        package mutating func connectionEndedCleanly() {
+            attempt = 0
+        }
+
+        /// The decision after `failure` ended a connection that lived `lived`.
+        /// - Parameters:
+        ///   - finalsAdvanced: whether the connection got words finalized (healthy, however short).
+        ///   - inputHasEnded: once the input has ended (end of file, Ctrl-C), even an unlimited
+        ///     budget (a microphone) gets at most five attempts: the user is waiting.
+        package mutating func decision<Generator: RandomNumberGenerator>(
+            after failure: ProviderError, lived: Duration, finalsAdvanced: Bool, inputHasEnded: Bool,
+            using generator: inout Generator
+        ) -> Decision {
+            // A connection that lived a while, or got words finalized, was healthy: the failure
+            // after it starts a new series of attempts.
+            let wasHealthy = lived >= healthyAfter || finalsAdvanced
+            if wasHealthy { attempt = 0 }
+            // An unhealthy one that hit the limit goes through the backoff, so a provider that
+            // ends every session at once is not hammered.
+            if case .sessionLimitReached = failure, wasHealthy { return .continueAtOnce }
+            attempt += 1
+            switch RetryPolicy.verdict(for: failure) {
+            case .fail:
+                return .fail
+            case .retry(let after):
+                let limit = inputHasEnded ? min(backoff.maxAttempts ?? 5, 5) : backoff.maxAttempts
+                guard limit.map({ attempt <= $0 }) ?? true else { return .giveUp(attempts: attempt) }
+                return .retry(
+                    attempt: attempt, delay: backoff.delay(attempt: attempt, minimum: after, using: &generator))
+            }
+        }
+    }
+}
+
 /// Exponential backoff with full jitter: attempt n waits a random time in
 /// [0, min(cap, base · 2ⁿ)], so many clients that lost the same server do not return at once.
 package struct Backoff: Sendable, Equatable {

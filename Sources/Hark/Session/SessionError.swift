@@ -30,3 +30,9 @@ package struct SessionOutcome: Sendable {
     /// Input ranges that were never transcribed.
     package var lostRanges: [ClosedRange<Double>]
 }
+
+/// A timer of the session ran out (no confirmation, a silent server).
+package struct SessionTimeout: Error, Sendable, CustomStringConvertible {
+    package var phase: String
+    package var description: String { "timed out \(phase)" }
+}

@@ -68,16 +68,22 @@ final class SecondsLink: ProviderLink, Sendable {
     /// a real recognizer holds the words it heard last until it is asked to flush.
     let holdsLastSecond: Bool
     let finishAnswer: FinishAnswer
+    /// Says nothing at all, whatever it receives (a dead server behind a live socket).
+    let isSilent: Bool
+    /// Moved on by the duration of the audio received, as if the provider heard it in real time.
+    let clock: ManualSessionClock?
 
     init(
         breakAfterBytes: Int?, endsSession: Bool = false, holdsLastSecond: Bool = false,
-        finishAnswer: FinishAnswer = .answer
+        finishAnswer: FinishAnswer = .answer, isSilent: Bool = false, clock: ManualSessionClock? = nil
     ) {
         (inbound, continuation) = AsyncThrowingStream.makeStream()
         self.breakAfterBytes = breakAfterBytes
         self.endsSession = endsSession
         self.holdsLastSecond = holdsLastSecond
         self.finishAnswer = finishAnswer
+        self.isSilent = isSilent
+        self.clock = clock
     }
 
     /// Finals for every full second received not yet reported (while `holding`, all but the last).
@@ -96,6 +102,11 @@ final class SecondsLink: ProviderLink, Sendable {
     }
 
     func send(_ message: WireMessage) async throws {
+        if case .binary(let payload) = message {
+            // 1000 samples of 2 bytes make one second of stream.
+            clock?.advance(by: .milliseconds(payload.count / 2))
+        }
+        if isSilent { return }
         switch message {
         case .binary(let payload):
             let (messages, broken) = state.withLock { state -> ([WireMessage], Bool) in
@@ -143,10 +154,19 @@ func secondsAudio(_ seconds: Int) -> [Float] {
     (0..<seconds * 1000).map { Float($0 / 1000) / 32767 }
 }
 
+/// Runs a session of `seconds` of `secondsAudio` against `SecondsLink`s, on a clock that moves
+/// only when the test (or a link, with `linksMoveClock`) moves it.
+/// - Parameters:
+///   - breaks: per connection, the bytes after which its link breaks (nil: never).
+///   - silentConnections: how many connections, first to last, say nothing at all (and move
+///     the clock by the audio they receive, as a provider hearing it in real time).
+///   - observe: sees every event as it is emitted (for tests that wait on hark's output).
 func runSession(
-    seconds: Int, breaks: [Int?], options: SessionOptions = .unhurried,
-    pause: Duration? = nil, endsSession: Bool = false, holdsLastSecond: Bool = false,
-    finishAnswers: [SecondsLink.FinishAnswer] = []
+    seconds: Int, breaks: [Int?], options: SessionOptions = .instantRetries, clock: ManualSessionClock = .init(),
+    linksMoveClock: Bool = false, endsSession: Bool = false, holdsLastSecond: Bool = false,
+    finishAnswers: [SecondsLink.FinishAnswer] = [], silentConnections: Int = 0, blockFrames: Int = 100,
+    beforeBlock: (@Sendable (_ inputStart: Double) async -> Void)? = nil,
+    observe: (@Sendable (TranscriptEvent) -> Void)? = nil
 ) async throws -> (events: [TranscriptEvent], outcome: SessionOutcome, connections: Int) {
     let links = Mutex(breaks)
     let answers = Mutex(finishAnswers)
@@ -157,28 +177,68 @@ func runSession(
             connections.withLock { $0 += 1 }
             let limit = links.withLock { $0.isEmpty ? nil : $0.removeFirst() }
             let answer = answers.withLock { $0.isEmpty ? .answer : $0.removeFirst() }
+            let number = connections.withLock { $0 }
             return SecondsLink(
                 breakAfterBytes: limit, endsSession: endsSession, holdsLastSecond: holdsLastSecond,
-                finishAnswer: answer)
+                finishAnswer: answer, isSilent: number <= silentConnections,
+                clock: linksMoveClock || number <= silentConnections ? clock : nil)
         },
-        makeEncoder: { _ in Linear16Encoder() })
+        makeEncoder: { _ in Linear16Encoder() }, clock: clock)
     let events = Mutex<[TranscriptEvent]>([])
-    let source = MemoryAudioSource(samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: 100, pause: pause)
+    let source = MemoryAudioSource(
+        samples: secondsAudio(seconds), sampleRate: 1000, blockFrames: blockFrames,
+        beforeBlock: beforeBlock)
     let outcome = try await session.run(
         source: source,
         makePipeline: { AudioPipeline(inputRate: 1000, inputChannels: 1, configuration: .init(outputRate: 1000)) },
-        stop: StopRequest(), emit: { event in events.withLock { $0.append(event) } })
+        stop: StopRequest(),
+        emit: { event in
+            events.withLock { $0.append(event) }
+            observe?(event)
+        })
     return (events.withLock { $0 }, outcome, connections.withLock { $0 })
 }
 
 extension SessionOptions {
-    /// Quick retries, and no timer that a loaded machine could trip by stalling this process for
-    /// seconds (a full parallel run stalled a session test for minutes): no silent-server watch, a
-    /// two-minute finish limit, and no connection counted healthy by its age alone.
-    static var unhurried: SessionOptions {
-        SessionOptions(
-            backoff: Backoff(base: 0.01, cap: 0.02), finishTimeout: .seconds(120), silentServerTimeout: nil,
-            healthyAfter: .seconds(3600))
+    /// The default timers, and retries at once.
+    ///
+    /// On a `ManualSessionClock` no timer runs out unless the test moves time past it, however
+    /// slowly a loaded machine runs the test.
+    static var instantRetries: SessionOptions {
+        SessionOptions(backoff: Backoff(base: 0, cap: 0))
+    }
+}
+
+/// The finals a session emitted, for a test that waits on them.
+final class EmittedFinals: Sendable {
+    private struct State {
+        var texts: Set<String> = []
+        var waiters: [(text: String, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    func record(_ event: TranscriptEvent) {
+        guard case .final(let segment) = event else { return }
+        let ready = state.withLock { state in
+            state.texts.insert(segment.text)
+            let ready = state.waiters.filter { $0.text == segment.text }
+            state.waiters.removeAll { $0.text == segment.text }
+            return ready.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once a final with this text has been emitted.
+    func wait(for text: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let seen = state.withLock { state in
+                if state.texts.contains(text) { return true }
+                state.waiters.append((text, continuation))
+                return false
+            }
+            if seen { continuation.resume() }
+        }
     }
 }
 
@@ -216,9 +276,16 @@ struct TranscriptionSessionTests {
     func providerEndsSessionEarly() async throws {
         // The provider's closing message arrives before hark asked for it (AssemblyAI's Termination
         // then 3008 at its limit): the run must go on, not take it as the end of the transcript.
-        // Paced (8x real time) so the provider's end comes while audio still flows, as at a real limit.
+        // Each second of input waits until the final of the second before the last was emitted,
+        // so the provider's end comes while audio still flows, as at a real limit.
+        let printed = EmittedFinals()
         let (events, _, connections) = try await runSession(
-            seconds: 12, breaks: [5_300, 6_100], pause: .microseconds(12500), endsSession: true)
+            seconds: 12, breaks: [5_300, 6_100], endsSession: true, blockFrames: 1000,
+            beforeBlock: { inputStart in
+                let second = Int(inputStart)
+                if second >= 2 { await printed.wait(for: "s\(second - 2)") }
+            },
+            observe: { printed.record($0) })
         #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
         #expect(finals(events).map(\.start) == (0..<12).map(Double.init))
         #expect(connections == 3)
@@ -226,15 +293,44 @@ struct TranscriptionSessionTests {
 
     @Test("sessions are rotated before the provider's limit without losing or repeating a word")
     func rotatesBeforeLimit() async throws {
-        // 12 s of audio at 8x real time is 1.5 s of streaming; with a 0.4 s session limit the
-        // session rotates several times.
-        var options = SessionOptions.unhurried
-        options.sessionLimit = .milliseconds(400)
+        // The provider hears its audio in real time (each link moves the clock by what it
+        // receives), so a connection rotates once it has received 4 s at most, and 12 s of
+        // audio need at least three. Each second of input waits until the final of the second
+        // before the last has been emitted: a connection never gets 2 s ahead of what hark
+        // printed, so none reaches its limit without finalizing words, and every rotation
+        // makes progress however the threads interleave.
+        var options = SessionOptions.instantRetries
+        options.sessionLimit = .seconds(4)
+        let printed = EmittedFinals()
         let (events, outcome, connections) = try await runSession(
-            seconds: 12, breaks: [], options: options, pause: .microseconds(12500))
+            seconds: 12, breaks: [], options: options, linksMoveClock: true, blockFrames: 1000,
+            beforeBlock: { inputStart in
+                let second = Int(inputStart)
+                if second >= 2 { await printed.wait(for: "s\(second - 2)") }
+            },
+            observe: { printed.record($0) })
         #expect(finals(events).map(\.text) == (0..<12).map { "s\($0)" })
         #expect(connections >= 3)
         #expect(outcome.summary.reconnects == 0)
+    }
+
+    @Test("a provider that says nothing while audio flows is replaced after the silent-server limit")
+    func silentServerReplaced() async throws {
+        // The first provider hears the audio in real time and never answers: 2 s into it the
+        // connection is given up, and the next one transcribes everything.
+        var options = SessionOptions.instantRetries
+        options.silentServerTimeout = .seconds(2)
+        let (events, outcome, connections) = try await runSession(
+            seconds: 6, breaks: [], options: options, silentConnections: 1)
+        #expect(finals(events).map(\.text) == (0..<6).map { "s\($0)" })
+        #expect(connections == 2)
+        #expect(outcome.summary.reconnects == 1)
+        let reasons = events.compactMap { event -> String? in
+            if case .status(.reconnecting(let reason, _, _)) = event { reason } else { nil }
+        }
+        #expect(reasons.count == 1)
+        #expect(reasons.allSatisfy { $0.contains("it sent nothing for 2.0 seconds while audio flowed") })
+        #expect(outcome.lostRanges.isEmpty)
     }
 
     @Test("a provider that closes its session while the finish is in flight is not finished: the rest is replayed")
@@ -257,12 +353,23 @@ struct TranscriptionSessionTests {
 
     @Test("a provider that never answers the finish: the seconds it did not finalize are reported lost, not dropped")
     func finishNeverAnswered() async throws {
-        // The limit this test is about: short, but long enough that a loaded machine has let the
-        // session read the finals already sent before it runs out.
-        var options = SessionOptions.unhurried
+        // Time moves past the finish limit only once the finals already sent were emitted and
+        // the session waits on that limit: no stalled process can make it run out earlier.
+        var options = SessionOptions.instantRetries
         options.finishTimeout = .seconds(3)
+        let clock = ManualSessionClock()
+        let (emitted, emitting) = AsyncStream<TranscriptEvent>.makeStream()
+        let mover = Task {
+            for await event in emitted {
+                if case .final(let segment) = event, segment.text == "s4" { break }
+            }
+            await clock.waitForSleeper(dueWithin: .seconds(3))
+            clock.advance(by: .seconds(3))
+        }
+        defer { mover.cancel() }
         let (events, outcome, connections) = try await runSession(
-            seconds: 6, breaks: [], options: options, holdsLastSecond: true, finishAnswers: [.ignore])
+            seconds: 6, breaks: [], options: options, clock: clock, holdsLastSecond: true, finishAnswers: [.ignore],
+            observe: { emitting.yield($0) })
         #expect(finals(events).map(\.text) == (0..<5).map { "s\($0)" })
         #expect(connections == 1)
         #expect(outcome.lostRanges == [5...6])
@@ -274,11 +381,9 @@ struct TranscriptionSessionTests {
 
     @Test("a provider that keeps failing is given up after the attempt limit")
     func givesUp() async throws {
-        // No connection here lives long enough to count as healthy however slowly a loaded
-        // machine runs this test (a stalled process once made one last past 10 s, which reset
-        // the count, and the run went on to the unbroken sixth connection).
-        let options = SessionOptions(
-            backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 3), healthyAfter: .seconds(3600))
+        // On the manual clock no connection lives long enough to count as healthy, however
+        // slowly a loaded machine runs this test.
+        let options = SessionOptions(backoff: Backoff(base: 0, cap: 0, maxAttempts: 3))
         await #expect(throws: SessionError.self) {
             _ = try await runSession(seconds: 5, breaks: [100, 100, 100, 100, 100], options: options)
         }
@@ -423,14 +528,12 @@ struct CloseFinishedSessionTests {
         adapter.acceptsClose = acceptsClose
         let session = TranscriptionSession(
             adapter: adapter,
-            options: SessionOptions(
-                backoff: Backoff(base: 0.001, cap: 0.002, maxAttempts: 2), finishTimeout: .seconds(120),
-                silentServerTimeout: nil, healthyAfter: .seconds(3600)),
+            options: SessionOptions(backoff: Backoff(base: 0, cap: 0, maxAttempts: 2)),
             openLink: { _, _ in
                 connections.withLock { $0 += 1 }
                 return CloseFinishedLink()
             },
-            makeEncoder: { _ in Linear16Encoder() })
+            makeEncoder: { _ in Linear16Encoder() }, clock: ManualSessionClock())
         let events = Mutex<[TranscriptEvent]>([])
         _ = try await session.run(
             source: MemoryAudioSource(samples: secondsAudio(3), sampleRate: 1000),
