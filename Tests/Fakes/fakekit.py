@@ -127,6 +127,11 @@ def announce(port):
     print(f"LISTENING {port}", flush=True)
 
 
+# Set once the fake is asked to stop: a handler that waits on purpose (a stalled server) waits on
+# this too, so that stopping the fake does not wait for the handler's full stall.
+stopping = None
+
+
 def run_websocket_server(args, handler, process_request=None, max_size=2**24, ping_interval=None, **serve_options):
     """Serves `handler(websocket, path)` until SIGTERM; prints the LISTENING line once bound.
 
@@ -134,9 +139,17 @@ def run_websocket_server(args, handler, process_request=None, max_size=2**24, pi
     """
 
     async def main():
+        global stopping
         stop = asyncio.get_running_loop().create_future()
+        stopping = asyncio.Event()
+
+        def request_stop():
+            stopping.set()
+            if not stop.done():
+                stop.set_result(None)
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+            asyncio.get_running_loop().add_signal_handler(sig, request_stop)
         async with websockets.serve(
             handler,
             "127.0.0.1",

@@ -133,7 +133,10 @@ async def run_command(websocket, command, received):
         # Stop reading for SECONDS: a close from the client goes unanswered and TCP stays open.
         websocket.transport.pause_reading()
         await websocket.send("stalled")
-        await asyncio.sleep(float(rest))
+        try:
+            await asyncio.wait_for(fakekit.stopping.wait(), float(rest))
+        except asyncio.TimeoutError:
+            pass
         websocket.transport.resume_reading()
     elif name == "stats":
         await websocket.send(f"received {received['binary']} {received['text']}")

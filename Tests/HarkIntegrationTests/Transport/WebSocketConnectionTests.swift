@@ -402,7 +402,9 @@ struct WebSocketConnectionTests {
             var options = EchoFixtures.testOptions()
             options.closeTimeout = .milliseconds(300)
             let connection = try await WebSocketConnection.connect(to: server.endpoint(), options: options)
-            try await connection.send(.text("cmd:stall:2"))
+            // The fake stops reading for longer than any test runs: the close goes unanswered
+            // however slowly a loaded machine gets to it (a 2 s stall once ended first on CI).
+            try await connection.send(.text("cmd:stall:600"))
             #expect(try await connection.receive() == .text("stalled"))
             // More than the socket buffers hold: the writer blocks and senders queue up.
             let sender = Task {

@@ -191,7 +191,9 @@ struct WebSocketLinkTests {
         try await EchoFixtures.withEchoServer { server in
             let link = try await WebSocketLink.connect(
                 request(server), options: options, closeTimeout: .milliseconds(300))
-            try await link.send(.text("cmd:stall:2"))
+            // The fake stops reading for longer than any test runs: the close goes unanswered
+            // however slowly a loaded machine gets to it (a 2 s stall once ended first on CI).
+            try await link.send(.text("cmd:stall:600"))
             var iterator = link.inbound.makeAsyncIterator()
             #expect(try await iterator.next() == .text("stalled"))
             await link.close()
