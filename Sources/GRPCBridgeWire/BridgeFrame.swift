@@ -24,6 +24,18 @@ package enum BridgeFrame: Sendable, Equatable {
         case .callSetup, .message, .halfClose: false
         }
     }
+
+    /// The frame's kind with its article ("a half-close"), for the message that refuses a frame
+    /// out of order on either side.
+    package var kindName: String {
+        switch self {
+        case .callSetup: "a call setup"
+        case .message: "a message"
+        case .halfClose: "a half-close"
+        case .status: "a status"
+        case .transportFailure: "a transport failure"
+        }
+    }
 }
 
 /// The version of the pipe protocol, carried in `callSetup` so that a bridge from another

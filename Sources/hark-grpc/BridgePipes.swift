@@ -190,7 +190,7 @@ enum BridgeInput {
                             halfClosed = true
                             requests.halfClose()
                         default:
-                            refuse("hark sent \(frame.name) \(sawSetup ? "out of order" : "before the call setup")")
+                            refuse("hark sent \(frame.kindName) \(sawSetup ? "out of order" : "before the call setup")")
                         }
                     }
                 } catch {
@@ -203,19 +203,6 @@ enum BridgeInput {
             output.writeBlocking(
                 .transportFailure(BridgeTransportFailure(kind: .protocolViolation, host: "", detail: detail)))
             BridgeProcess.exit(0)
-        }
-    }
-}
-
-extension BridgeFrame {
-    /// The frame's kind, for messages.
-    var name: String {
-        switch self {
-        case .callSetup: "a call setup"
-        case .message: "a message"
-        case .halfClose: "a half-close"
-        case .status: "a status"
-        case .transportFailure: "a transport failure"
         }
     }
 }

@@ -429,16 +429,3 @@ private struct StderrTail {
         String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: " | ")
     }
 }
-
-extension BridgeFrame {
-    /// The frame's kind, for messages.
-    fileprivate var kindName: String {
-        switch self {
-        case .callSetup: "a call setup"
-        case .message: "a message"
-        case .halfClose: "a half-close"
-        case .status: "a status"
-        case .transportFailure: "a transport failure"
-        }
-    }
-}
