@@ -20,6 +20,22 @@ enum Environment {
         return (configuration, file)
     }
 
+    /// The configuration a run starts from: defaults, the configuration file (its warnings
+    /// printed), then the command's flags; a bad file or flag ends the command with its message.
+    static func runConfiguration(
+        configPath: String?, environment: [String: String], applyingFlags apply: (inout Configuration) throws -> Void
+    ) throws -> Configuration {
+        do {
+            let loaded = try loadConfiguration(explicitPath: configPath, environment: environment)
+            printWarnings(loaded.file.warnings)
+            var configuration = loaded.configuration
+            try apply(&configuration)
+            return configuration
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+
     /// Writes a line to stderr.
     static func printError(_ message: String) {
         let bytes = Array((message + "\n").utf8)

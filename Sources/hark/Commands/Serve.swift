@@ -85,19 +85,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = Environment.current
-        let loaded: (configuration: Configuration, file: ConfigurationFile)
-        do {
-            loaded = try Environment.loadConfiguration(explicitPath: provider.config, environment: environment)
-        } catch {
-            throw ExitStatus.report(error)
-        }
-        Environment.printWarnings(loaded.file.warnings)
-        var configuration = loaded.configuration
-        do {
-            try Transcribe.apply(
-                provider: provider, audio: audio, output: output, to: &configuration, environment: environment)
-        } catch {
-            throw ExitStatus.report(error)
+        let configuration = try Environment.runConfiguration(configPath: provider.config, environment: environment) {
+            try Transcribe.apply(provider: provider, audio: audio, output: output, to: &$0, environment: environment)
         }
         guard let address = listenAddress else { throw ExitCode(ExitStatus.usage) }
         // The live view redraws interims in place; several browsers at once want plain lines.

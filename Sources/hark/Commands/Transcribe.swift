@@ -17,18 +17,8 @@ struct Transcribe: AsyncParsableCommand {
 
     func run() async throws {
         let environment = Environment.current
-        let loaded: (configuration: Configuration, file: ConfigurationFile)
-        do {
-            loaded = try Environment.loadConfiguration(explicitPath: provider.config, environment: environment)
-        } catch {
-            throw ExitStatus.report(error)
-        }
-        Environment.printWarnings(loaded.file.warnings)
-        var configuration = loaded.configuration
-        do {
-            try apply(to: &configuration, environment: environment)
-        } catch {
-            throw ExitStatus.report(error)
+        let configuration = try Environment.runConfiguration(configPath: provider.config, environment: environment) {
+            try apply(to: &$0, environment: environment)
         }
 
         let selection: InputSelection

@@ -33,14 +33,7 @@ struct DeepgramFluxDecoder: TranscriptDecoder {
         guard case .text(let text) = message else { return [] }
         let name = DeepgramAdapter.descriptor.displayName
         let data = Data(text.utf8)
-        let envelope: DeepgramMessageEnvelope
-        do {
-            envelope = try decoder.decode(DeepgramMessageEnvelope.self, from: data)
-        } catch {
-            throw ProviderError.protocolError(
-                provider: name,
-                hint: "a message that is not JSON (\(text.prefix(80))); check that --endpoint points at Deepgram")
-        }
+        let envelope = try DeepgramMessageEnvelope(text: text, data: data, decoder: decoder)
         do {
             switch envelope.type {
             case "Connected":

@@ -1,7 +1,10 @@
 // Deepgram `/v1/listen` wire types: the control messages of developers.deepgram.com/docs/finalize,
-// /docs/close-stream, /docs/audio-keep-alive and the server messages of Deepgram's asyncapi spec. Every field the protocol marks optional, or that the SDK
-// types default, is optional here too: Deepgram adds fields over time and omits some on empty
-// results, and a strict decoder would turn that into errors.
+// /docs/close-stream, /docs/audio-keep-alive and the server messages of Deepgram's asyncapi spec.
+// Every field the protocol marks optional, or that the SDK types default, is optional here too:
+// Deepgram adds fields over time and omits some on empty results, and a strict decoder would turn
+// that into errors.
+
+import FoundationEssentials
 
 /// The control messages hark sends, as the exact JSON text frames Deepgram expects (A3).
 ///
@@ -19,6 +22,21 @@ enum DeepgramControlMessage {
 /// The `type` discriminator every server message carries; decoded first to pick the full type.
 struct DeepgramMessageEnvelope: Decodable {
     var type: String?
+}
+
+extension DeepgramMessageEnvelope {
+    /// The envelope of one text message, for both /v1/listen and Flux.
+    ///
+    /// A message that is not JSON means the server is not Deepgram, which is what the error says.
+    init(text: String, data: Data, decoder: JSONDecoder) throws {
+        do {
+            self = try decoder.decode(DeepgramMessageEnvelope.self, from: data)
+        } catch {
+            throw ProviderError.protocolError(
+                provider: DeepgramAdapter.descriptor.displayName,
+                hint: "a message that is not JSON (\(text.prefix(80))); check that --endpoint points at Deepgram")
+        }
+    }
 }
 
 /// A `Results` message: the transcript of one audio window of one channel.

@@ -39,14 +39,7 @@ struct DeepgramTranscriptDecoder: TranscriptDecoder {
         // Deepgram sends no binary messages on /v1/listen; one would carry nothing hark uses.
         guard case .text(let text) = message else { return [] }
         let data = Data(text.utf8)
-        let envelope: DeepgramMessageEnvelope
-        do {
-            envelope = try decoder.decode(DeepgramMessageEnvelope.self, from: data)
-        } catch {
-            throw ProviderError.protocolError(
-                provider: DeepgramAdapter.descriptor.displayName,
-                hint: "a message that is not JSON (\(text.prefix(80))); check that --endpoint points at Deepgram")
-        }
+        let envelope = try DeepgramMessageEnvelope(text: text, data: data, decoder: decoder)
         do {
             switch envelope.type {
             case "Results":
