@@ -111,3 +111,20 @@ package struct HandshakeErrorMapping: Sendable {
         }
     }
 }
+
+extension HandshakeErrorMapping {
+    /// Hints that follow the rejection's own `summary`, as AssemblyAI's and OpenAI's messages read
+    /// ("HTTP 401: Invalid API key while connecting; set …"); 402 and 403 both mean the account
+    /// may not stream (`noAccess`), and a nil `badRequest` leaves the summary to speak for itself.
+    init(
+        after rejection: HandshakeRejection, unauthorized: String, noAccess: String, badRequest: String? = nil,
+        notFound: String, rateLimited: String, serverError: String
+    ) {
+        let summary = rejection.summary
+        func hinted(_ hint: String) -> String { "\(summary); \(hint)" }
+        self.init(
+            unauthorized: hinted(unauthorized), paymentRequired: hinted(noAccess), forbidden: hinted(noAccess),
+            badRequest: badRequest.map(hinted) ?? summary, notFound: hinted(notFound),
+            rateLimited: hinted(rateLimited), serverError: hinted(serverError))
+    }
+}

@@ -56,15 +56,26 @@ extension LinkFailure {
     }
 }
 
-extension ProviderAdapter {
-    /// What a link failure means for this WebSocket provider: `LinkFailure.providerError` with
-    /// the provider's name and `connectionHost`.
-    func webSocketError(
-        for failure: LinkFailure, handshake: (HandshakeRejection) -> ProviderError,
-        close: (_ code: Int, _ reason: String) -> ProviderError
-    ) -> ProviderError {
+/// A provider reached over a WebSocket (Deepgram, AssemblyAI, OpenAI).
+///
+/// It words only what is its own, a refused upgrade and its close codes; `error(for:)` is then
+/// the same for each: the connection's failures through `LinkFailure.providerError`, and the
+/// key removed from whatever the provider echoed back.
+package protocol WebSocketProviderAdapter: ProviderAdapter {
+    /// The key hark sends, never shown in an error.
+    var credential: String { get }
+    /// What the provider's HTTP answer other than 101 to the upgrade means.
+    func handshakeError(_ rejection: HandshakeRejection) -> ProviderError
+    /// What a close frame from the provider during the stream means.
+    func closeError(code: Int, reason: String) -> ProviderError
+}
+
+extension WebSocketProviderAdapter {
+    package func error(for failure: LinkFailure) -> ProviderError {
         failure.providerError(
-            provider: Self.descriptor.displayName, host: connectionHost, handshake: handshake, close: close)
+            provider: Self.descriptor.displayName, host: connectionHost, handshake: handshakeError, close: closeError
+        )
+        .replacingSecret(credential)
     }
 
     /// The host (and port) the adapter connects to, for messages; the provider's default endpoint

@@ -1,4 +1,4 @@
-// Text helpers the network adapters (AssemblyAI, OpenAI) share for their error messages.
+// Text helpers the WebSocket adapters (Deepgram, AssemblyAI, OpenAI) share for their error messages.
 
 extension ProviderError {
     /// The same error with a secret replaced wherever a provider echoed it.

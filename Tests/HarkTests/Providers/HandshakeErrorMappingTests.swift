@@ -102,4 +102,43 @@ struct HandshakeErrorMappingTests {
             #expect(error.description.contains("said"), "\(error)")
         }
     }
+
+    @Test("hints after the summary: 402 and 403 share theirs, and with no 400 hint the summary stands alone")
+    func hintsAfterSummary() {
+        let rejection = HandshakeRejection(status: 400, headers: [], body: #"{"error":"Bad model"}"#)
+        let mapping = HandshakeErrorMapping(
+            after: rejection, unauthorized: "set the key", noAccess: "check the plan", notFound: "check the path",
+            rateLimited: "wait", serverError: "try again")
+        let summary = "HTTP 400: Bad model while connecting"
+        #expect(mapping.badRequest == summary)
+        #expect(mapping.unauthorized == "\(summary); set the key")
+        #expect(mapping.paymentRequired == "\(summary); check the plan")
+        #expect(mapping.forbidden == mapping.paymentRequired)
+        #expect(mapping.serverError == "\(summary); try again")
+        let hinted = HandshakeErrorMapping(
+            after: rejection, unauthorized: "", noAccess: "", badRequest: "check --model", notFound: "",
+            rateLimited: "", serverError: "")
+        #expect(hinted.badRequest == "\(summary); check --model")
+    }
+
+    @Test(
+        "a key the provider echoes back is never shown, whichever WebSocket provider and however it fails",
+        arguments: [
+            LinkFailure.handshakeRejected(status: 401, headers: [], body: #"{"error":"bad key sk-test-echoed-1234"}"#),
+            .handshakeRejected(status: 403, headers: [], body: "key sk-test-echoed-1234 may not stream"),
+            .closed(code: 1008, reason: "key sk-test-echoed-1234 refused"),
+            .connectionLost(detail: "reset after sk-test-echoed-1234"),
+        ])
+    func keyRedacted(failure: LinkFailure) throws {
+        let options = ProviderOptions(credential: "sk-test-echoed-1234")
+        let adapters: [any ProviderAdapter] = [
+            try DeepgramAdapter(options: options), try AssemblyAIAdapter(options: options),
+            try OpenAIAdapter(options: options),
+        ]
+        for adapter in adapters {
+            let error = adapter.error(for: failure)
+            #expect(!error.description.contains("sk-test-echoed-1234"), "\(error)")
+            #expect(error.description.contains("[redacted]"), "\(error)")
+        }
+    }
 }

@@ -4,30 +4,27 @@
 import FoundationEssentials
 
 extension AssemblyAIAdapter {
-    package func error(for failure: LinkFailure) -> ProviderError {
-        webSocketError(for: failure, handshake: Self.handshakeError, close: { Self.closeError(code: $0, reason: $1) })
-            .replacingSecret(credential)
+    /// What an HTTP answer other than 101 to the upgrade means; the body is usually `{"error":"…"}`.
+    package func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
+        let mapping = HandshakeErrorMapping(
+            after: rejection, unauthorized: "set ASSEMBLYAI_API_KEY to a valid API key",
+            noAccess: "check the account's balance and streaming access in the dashboard",
+            badRequest: "check --model and --param values",
+            notFound: "the endpoint has no /v3/ws, check --endpoint or the region",
+            rateLimited: "too many new sessions a minute for this account, try again shortly",
+            serverError: "AssemblyAI should recover, try again")
+        return mapping.error(for: rejection, provider: Self.descriptor.displayName)
     }
 
-    /// What an HTTP answer other than 101 to the upgrade means; the body is usually `{"error":"…"}`.
-    static func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
-        let what = rejection.summary
-        let account = "\(what); check the account's balance and streaming access in the dashboard"
-        let mapping = HandshakeErrorMapping(
-            unauthorized: "\(what); set ASSEMBLYAI_API_KEY to a valid API key",
-            paymentRequired: account, forbidden: account,
-            badRequest: "\(what); check --model and --param values",
-            notFound: "\(what); the endpoint has no /v3/ws, check --endpoint or the region",
-            rateLimited: "\(what); too many new sessions a minute for this account, try again shortly",
-            serverError: "\(what); AssemblyAI should recover, try again")
-        return mapping.error(for: rejection, provider: descriptor.displayName)
+    package func closeError(code: Int, reason: String) -> ProviderError {
+        Self.closeError(code: code, reason: reason, inErrorMessage: false)
     }
 
     /// What a close code (or an `Error` message's `error_code`) means (B7).
     ///
     /// Sources disagree on which family (1008/3xxx or the v2-era 4xxx) v3 uses for a condition,
     /// so both are mapped.
-    static func closeError(code: Int, reason: String, inErrorMessage: Bool = false) -> ProviderError {
+    static func closeError(code: Int, reason: String, inErrorMessage: Bool) -> ProviderError {
         let name = descriptor.displayName
         let said: String
         if inErrorMessage {

@@ -20,7 +20,7 @@ import FoundationEssentials
 //   documented to take keyterms, so they are refused for it.
 
 /// AssemblyAI Universal Streaming v3: binary PCM in, `Turn` snapshots keyed by `turn_order` out.
-package struct AssemblyAIAdapter: ProviderAdapter {
+package struct AssemblyAIAdapter: WebSocketProviderAdapter {
     package static let descriptor = ProviderDescriptor(
         name: "assemblyai",
         displayName: "AssemblyAI",
@@ -57,7 +57,7 @@ package struct AssemblyAIAdapter: ProviderAdapter {
     static let maxKeyterms = 100
     static let maxWordsPerKeyterm = 6
 
-    let credential: String
+    package let credential: String
     private let endpoint: String?
     private let base: String
     private let query: [(String, String)]

@@ -4,13 +4,9 @@
 import FoundationEssentials
 
 extension DeepgramAdapter {
-    package func error(for failure: LinkFailure) -> ProviderError {
-        webSocketError(for: failure, handshake: handshakeError, close: closeError)
-    }
-
     /// A rejected upgrade: Deepgram's JSON body `{err_code, err_msg, request_id}`, else its
     /// `dg-error` header, names the cause; `dg-request-id` is what Deepgram support asks for.
-    func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
+    package func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
         var cause = rejection.bodyErrorText ?? ""
         if cause.isEmpty { cause = rejection.headers[header: "dg-error"] ?? String(rejection.body.prefix(200)) }
         let requestID = rejection.headers[header: "dg-request-id"] ?? rejection.bodyRequestID
@@ -37,7 +33,7 @@ extension DeepgramAdapter {
 
     /// A close frame during the stream (A7: 1008 DATA-0000 undecodable audio, 1011 NET-0000 no
     /// result in time, 1011 NET-0001 no data from hark for ~10 s).
-    func closeError(code: Int, reason: String) -> ProviderError {
+    package func closeError(code: Int, reason: String) -> ProviderError {
         let name = Self.descriptor.displayName
         let what = reason.isEmpty ? "closed the stream with code \(code)" : "closed the stream with \(code) (\(reason))"
         switch code {

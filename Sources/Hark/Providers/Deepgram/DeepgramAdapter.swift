@@ -19,7 +19,7 @@
 import FoundationEssentials
 
 /// Deepgram's live transcription protocol, with no I/O.
-package struct DeepgramAdapter: ProviderAdapter {
+package struct DeepgramAdapter: WebSocketProviderAdapter {
     package static let descriptor = ProviderDescriptor(
         name: "deepgram",
         displayName: "Deepgram",
@@ -53,6 +53,7 @@ package struct DeepgramAdapter: ProviderAdapter {
     let host: String
     let model: String
     let headers: [HTTPHeader]
+    package let credential: String
     let emitsInterims: Bool
     /// True for `flux-…` models: the `/v2/listen` protocol.
     let isFlux: Bool
@@ -63,7 +64,7 @@ package struct DeepgramAdapter: ProviderAdapter {
 
     package init(options: ProviderOptions) throws {
         let name = Self.descriptor.displayName
-        let credential = try options.requiredCredential(
+        credential = try options.requiredCredential(
             provider: name,
             hint: "set DEEPGRAM_API_KEY to a Deepgram API key (console.deepgram.com → API Keys), "
                 + "or put it in the configuration file")

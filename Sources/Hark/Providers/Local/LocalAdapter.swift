@@ -110,15 +110,14 @@ package struct LocalAdapter: ProviderAdapter {
 
     package func error(for failure: LinkFailure) -> ProviderError {
         let name = Self.descriptor.displayName
-        switch failure {
-        case .connectFailed(_, let detail):
-            return .invalidRequest(
-                provider: name,
-                hint: "\(detail). Reinstall the model (sudo apt-get install --reinstall pocketsphinx-en-us) "
-                    + "or fix the acoustic_model, language_model and dictionary settings")
-        default:
+        // A model that does not load is the one failure the user can mend; any other is hark's.
+        guard case .connectFailed(_, let detail) = failure else {
             return .serverError(provider: name, hint: "the offline recognizer failed: \(failure)")
         }
+        return .invalidRequest(
+            provider: name,
+            hint: "\(detail). Reinstall the model (sudo apt-get install --reinstall pocketsphinx-en-us) "
+                + "or fix the acoustic_model, language_model and dictionary settings")
     }
 
     /// Refuses model paths that cannot be read, naming the package for the default model and the

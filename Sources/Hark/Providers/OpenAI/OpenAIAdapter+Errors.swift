@@ -4,37 +4,27 @@
 import FoundationEssentials
 
 extension OpenAIAdapter {
-    package func error(for failure: LinkFailure) -> ProviderError {
-        webSocketError(
-            for: failure, handshake: Self.handshakeError, close: { Self.closeError(code: $0, reason: $1, model: model) }
-        )
-        .replacingSecret(credential)
-    }
-
     /// What an HTTP answer other than 101 means; bodies look like `{"error":{"message":…,"code":…}}`.
-    static func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
-        let what = rejection.summary
-        let access = "\(what); the key's project needs Realtime access and billing"
+    package func handshakeError(_ rejection: HandshakeRejection) -> ProviderError {
         let mapping = HandshakeErrorMapping(
-            unauthorized: "\(what); set OPENAI_API_KEY to a valid key",
-            paymentRequired: access, forbidden: access, badRequest: what,
-            notFound: "\(what); no /v1/realtime there, check --endpoint",
-            rateLimited: "\(what); try again shortly",
-            serverError: "\(what); OpenAI should recover, try again")
-        return mapping.error(for: rejection, provider: descriptor.displayName)
+            after: rejection, unauthorized: "set OPENAI_API_KEY to a valid key",
+            noAccess: "the key's project needs Realtime access and billing",
+            notFound: "no /v1/realtime there, check --endpoint", rateLimited: "try again shortly",
+            serverError: "OpenAI should recover, try again")
+        return mapping.error(for: rejection, provider: Self.descriptor.displayName)
     }
 
     /// What a server close means (A.9): 3000 authentication, 4000 a request shape problem named in
     /// the reason (`invalid_request_error.<code>`), 1001 the 60-minute limit.
-    static func closeError(code: Int, reason: String, model: String) -> ProviderError {
-        let name = descriptor.displayName
+    package func closeError(code: Int, reason: String) -> ProviderError {
+        let name = Self.descriptor.displayName
         let said = LinkFailure.closeDescription(code: code, reason: reason)
         switch code {
         case 3000:
             return .authenticationFailed(provider: name, hint: "\(said); set OPENAI_API_KEY to a valid key")
         case 4000:
             let errorCode = reason.split(separator: ".").dropFirst().first.map(String.init)
-            return requestError(
+            return Self.requestError(
                 type: "invalid_request_error", code: errorCode, message: said, model: model, setup: true)
         case 1001 where reason.lowercased().contains("maximum duration"):
             return .sessionLimitReached(provider: name, hint: "\(said); a new session continues the stream")

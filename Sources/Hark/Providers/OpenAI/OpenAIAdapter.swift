@@ -26,7 +26,7 @@ import FoundationEssentials
 //   dropped.
 
 /// OpenAI Realtime transcription: base64 PCM at 24 kHz in JSON text frames, items out.
-package struct OpenAIAdapter: ProviderAdapter {
+package struct OpenAIAdapter: WebSocketProviderAdapter {
     package static let descriptor = ProviderDescriptor(
         name: "openai",
         displayName: "OpenAI",
@@ -56,7 +56,7 @@ package struct OpenAIAdapter: ProviderAdapter {
     /// The longest turn hark lets run before committing it, for a talker who never pauses.
     static let maxTurnLength = Duration.seconds(15)
 
-    let credential: String
+    package let credential: String
     private let endpoint: String?
     private let extraHeaders: [HTTPHeader]
     private let update: OpenAISessionUpdate
