@@ -18,4 +18,18 @@ package enum Evidence {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
+
+    /// `wait` for code that is not async (a tmux screen, a child process): polls `condition`
+    /// every 20 ms on the calling thread until it holds (true) or `limit` passes (false).
+    package static func waitBlocking(
+        limit: Duration = .seconds(90), _ condition: () throws -> Bool
+    ) rethrows -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while true {
+            if try condition() { return true }
+            if clock.now >= deadline { return false }
+            usleep(20_000)
+        }
+    }
 }

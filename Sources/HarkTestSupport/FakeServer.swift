@@ -72,8 +72,7 @@ package final class FakeServer: @unchecked Sendable {
         if process.isRunning {
             process.terminate()
             // A fake that ignores SIGTERM must not hang the suite.
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning, Date() < deadline { usleep(20_000) }
+            _ = Evidence.waitBlocking(limit: .seconds(5)) { !process.isRunning }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }

@@ -185,12 +185,9 @@ struct OpenAITurnsEndToEndTests {
             ],
             environment: device.environment.merging(["OPENAI_API_KEY": "test-key"]) { $1 })
         // Stopped once the fake has completed every sentence (the device then plays silence forever).
-        for _ in 0..<600 {
+        _ = await Evidence.wait(limit: .seconds(60)) {
             let completed = fixture.fake.recordedEvents().filter { $0["event"] as? String == "completed" }
-            if completed.filter({ !(($0["transcript"] as? String) ?? "").isEmpty }).count >= texts.count {
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            return completed.filter({ !(($0["transcript"] as? String) ?? "").isEmpty }).count >= texts.count
         }
         hark.send(SIGINT)
         let result = hark.wait(timeout: 60)

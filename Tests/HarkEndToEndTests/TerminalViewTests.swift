@@ -91,15 +91,12 @@ struct TerminalViewTests {
         /// Writes the audio up to `seconds` (opening the FIFO once hark's shell has).
         func feed(until seconds: Double) throws {
             if descriptor < 0 {
-                let deadline = Date().addingTimeInterval(60)
-                while descriptor < 0 {
-                    // Non-blocking: ENXIO until the reader has opened its end.
+                // Non-blocking: ENXIO until the reader has opened its end.
+                let opened = Evidence.waitBlocking(limit: .seconds(60)) {
                     descriptor = open(path, O_WRONLY | O_NONBLOCK)
-                    if descriptor < 0 {
-                        guard Date() < deadline else { throw TmuxError.failed("open fifo", "no reader") }
-                        usleep(20_000)
-                    }
+                    return descriptor >= 0
                 }
+                guard opened else { throw TmuxError.failed("open fifo", "no reader") }
                 _ = fcntl(descriptor, F_SETFL, 0)  // blocking writes from here on
             }
             let end = min(pcm.count, Int(seconds * 16000) * 2)
@@ -382,13 +379,13 @@ final class TmuxPane {
     func waitFor(limit: Double = 90, _ done: (_ rows: String, _ joined: String) -> Bool) throws
         -> (rows: String, joined: String)
     {
-        let deadline = Date().addingTimeInterval(limit)
-        while true {
-            let screen = try capture()
-            if done(screen.rows, screen.joined) { return screen }
-            if Date() > deadline { throw TmuxError.timedOut(screen.rows) }
-            usleep(40_000)
+        var screen = try capture()
+        let seen = try Evidence.waitBlocking(limit: .seconds(limit)) {
+            screen = try capture()
+            return done(screen.rows, screen.joined)
         }
+        guard seen else { throw TmuxError.timedOut(screen.rows) }
+        return screen
     }
 
     /// Resizes the window; hark gets SIGWINCH.

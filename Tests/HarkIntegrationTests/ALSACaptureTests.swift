@@ -170,11 +170,7 @@ struct ALSACaptureTests {
         let stream = source.blocks()
         // The file device is unpaced: without a reader the queue fills and later blocks drop.
         // Wait for the first loss (bounded, so a broken capture fails instead of hanging).
-        var polls = 0
-        while source.counters.droppedBlocks < 5 && polls < 3000 {
-            try await Task.sleep(for: .milliseconds(10))
-            polls += 1
-        }
+        _ = await Evidence.wait(limit: .seconds(30)) { source.counters.droppedBlocks >= 5 }
         source.stop()
         var delivered = 0
         for try await _ in stream { delivered += 1 }

@@ -88,9 +88,8 @@ struct GRPCBridgeSessionTests {
                     waitFor: {
                         // Until the first stream has ended (or a minute passed: the checks
                         // below then say what went wrong).
-                        for _ in 0..<1200 {
-                            if fake.recordedEvents().contains(where: { $0["event"] as? String == "status" }) { return }
-                            try? await Task.sleep(for: .milliseconds(50))
+                        _ = await Evidence.wait(limit: .seconds(60)) {
+                            fake.recordedEvents().contains(where: { $0["event"] as? String == "status" })
                         }
                     }),
             ], pauseAtEnd: .seconds(3))
@@ -154,10 +153,9 @@ struct GRPCBridgeSessionTests {
             openLink: TranscriptionRun.linkOpener(options: LinkOptions()),
             makeEncoder: { _ in Linear16Encoder() })
         let stopper = Task {
-            // Once the fake has ended the first stream (hark's idle close), as Ctrl-C would.
-            while !fake.recordedEvents().contains(where: { $0["event"] as? String == "status" }) {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            // Once the fake has ended the first stream (hark's idle close), as Ctrl-C would; if it
+            // never does, the stop still comes and the checks below say what went wrong.
+            _ = await Evidence.wait { fake.recordedEvents().contains(where: { $0["event"] as? String == "status" }) }
             _ = stop.request()
         }
         defer { stopper.cancel() }

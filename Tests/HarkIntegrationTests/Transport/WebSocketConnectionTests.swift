@@ -21,11 +21,7 @@ enum EchoFixtures {
     static func events(
         of server: FakeServer, until predicate: ([String: Any]) -> Bool
     ) async throws -> [[String: Any]] {
-        for _ in 0..<100 {
-            let events = server.recordedEvents()
-            if events.contains(where: predicate) { return events }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        _ = await Evidence.wait(limit: .seconds(5)) { server.recordedEvents().contains(where: predicate) }
         return server.recordedEvents()
     }
 
